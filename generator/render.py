@@ -1,0 +1,92 @@
+"""Spec -> model file bytes, through the provider family's jinja2 template. Pure."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import jinja2
+
+from generator import __version__
+from generator.literals import literal
+from generator.schema import to_config, to_schema
+from generator.spec import ModelSpec, ProviderFamily
+from modelvault._modelfile import Header, body_sha256, render_header
+
+
+@dataclass(frozen=True)
+class Family:
+    template: str
+    version: int
+    label: str
+    two_step_result: bool = False
+
+
+FAMILIES: dict[ProviderFamily, Family] = {
+    ProviderFamily.KIE_JOBS: Family("kie_jobs", 1, "kie.ai"),
+    ProviderFamily.KIE_VEO: Family("kie_veo", 1, "kie.ai"),
+    ProviderFamily.RUNWARE: Family("runware", 1, "Runware"),
+    ProviderFamily.FAL_QUEUE: Family("fal_queue", 1, "fal.ai", two_step_result=True),
+    ProviderFamily.REPLICATE: Family("replicate", 1, "Replicate"),
+}
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("generator", "templates"),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["py"] = literal
+    return env
+
+
+def generated_by(family: Family) -> str:
+    return f"generator {__version__}, template {family.template} v{family.version}"
+
+
+def render_body(spec: ModelSpec) -> bytes:
+    """The model file's body (everything after the header) for `spec`."""
+    family = FAMILIES[spec.provider]
+    template = _environment().get_template(f"{family.template}.py.j2")
+    context: dict[str, Any] = {
+        "template_name": family.template,
+        "template_version": family.version,
+        "provider_label": family.label,
+        "two_step_result": family.two_step_result,
+        "config_literal": literal(to_config(spec), depth=1),
+        "schema_literal": literal(to_schema(spec), depth=1),
+    }
+    return ("\n" + template.render(context)).encode("utf-8")
+
+
+def render_model_file(spec: ModelSpec, previous: Header | None = None) -> bytes:
+    """Header + body. Lock fields carry over from `previous` (a regeneration)."""
+    body = render_body(spec)
+    family = FAMILIES[spec.provider]
+    header = Header(
+        model_id=spec.id,
+        record_id=str(spec.effective_record_id),
+        locked=False,
+        body_sha256=body_sha256(body),
+        generated_by=generated_by(family),
+    )
+    if previous is not None:
+        header = Header(
+            model_id=header.model_id,
+            record_id=header.record_id,
+            locked=previous.locked,
+            body_sha256=header.body_sha256,
+            generated_by=header.generated_by,
+            locked_by=previous.locked_by,
+            locked_at=previous.locked_at,
+            unlocked_by=previous.unlocked_by,
+            unlocked_at=previous.unlocked_at,
+            unlock_reason=previous.unlock_reason,
+        )
+    return render_header(header).encode("utf-8") + body

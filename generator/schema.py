@@ -1,0 +1,136 @@
+"""Spec <-> (MODEL_CONFIG, SCHEMA): the two literals a model file carries.
+
+Pure and lossless: `spec_from_literals(to_config(s), to_schema(s))` renders to the same
+bytes as `s`, which is how a model file stays its own source of truth.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from generator.spec import InputSpec, ModelSpec, SpecError, parse_spec
+
+# Spec input field -> JSON Schema / UI-hint key, as the origin product's UI reads them.
+_PROPERTY_KEYS = (
+    ("type", "type"),
+    ("title", "title"),
+    ("description", "description"),
+    ("default", "default"),
+    ("enum", "enum"),
+    ("enum_labels", "enumLabels"),
+    ("minimum", "minimum"),
+    ("maximum", "maximum"),
+    ("max_length", "maxLength"),
+    ("min_items", "minItems"),
+    ("max_items", "maxItems"),
+    ("renderer", "renderer"),
+    ("advanced", "isAdvanced"),
+    ("show_to_user", "showToUser"),
+    ("provider_field", "x-provider-field"),
+)
+_ALWAYS = {"type", "title", "description", "advanced", "show_to_user"}
+
+
+def to_config(spec: ModelSpec) -> dict[str, Any]:
+    cost = spec.cost
+    return {
+        "id": spec.id,
+        "record_id": str(spec.effective_record_id),
+        "name": spec.name,
+        "group": spec.group.value,
+        "content_type": spec.content_type,
+        "provider": spec.provider.value,
+        "provider_model": spec.provider_model,
+        "endpoint": spec.endpoint,
+        "api_key_env": spec.api_key_env,
+        "docs_url": spec.docs_url,
+        "estimated_seconds": spec.estimated_seconds,
+        "polling": spec.polling.model_dump(mode="python"),
+        "cost": {
+            "base": str(cost.base),
+            "multipliers": {
+                param: {value: str(m) for value, m in table.items()}
+                for param, table in cost.multipliers.items()
+            },
+            "per_unit": list(cost.per_unit),
+        },
+        "payload_constants": dict(spec.payload_constants),
+        "notes": spec.notes,
+    }
+
+
+def _property(field: InputSpec) -> dict[str, Any]:
+    prop: dict[str, Any] = {}
+    for spec_key, schema_key in _PROPERTY_KEYS:
+        value = getattr(field, spec_key)
+        if spec_key in _ALWAYS or value is not None:
+            prop[schema_key] = value
+        if spec_key == "type" and value == "array":
+            prop["items"] = {"type": "string"}
+    return prop
+
+
+def to_schema(spec: ModelSpec) -> dict[str, Any]:
+    ordered = spec.ordered_inputs()
+    schema: dict[str, Any] = {
+        "type": "object",
+        "properties": {name: _property(field) for name, field in ordered},
+        "required": [name for name, field in ordered if field.required],
+        "additionalProperties": False,
+        "x-order": [name for name, _ in ordered],
+    }
+    if spec.image_input_field is not None:
+        schema["imageInputField"] = spec.image_input_field
+    return schema
+
+
+def spec_data_from_literals(
+    config: dict[str, Any], schema: dict[str, Any]
+) -> dict[str, Any]:
+    """Rebuild spec data (the dict a contributor would write) from a file's literals."""
+    inputs: dict[str, Any] = {}
+    required = set(schema.get("required", []))
+    for position, name in enumerate(schema["x-order"]):
+        prop = schema["properties"][name]
+        field: dict[str, Any] = {}
+        for spec_key, schema_key in _PROPERTY_KEYS:
+            if schema_key in prop:
+                field[spec_key] = prop[schema_key]
+        field["required"] = name in required
+        field["order"] = position
+        inputs[name] = field
+    data: dict[str, Any] = {
+        key: config[key]
+        for key in (
+            "id",
+            "record_id",
+            "name",
+            "group",
+            "provider",
+            "provider_model",
+            "endpoint",
+            "api_key_env",
+            "docs_url",
+            "estimated_seconds",
+            "polling",
+            "cost",
+        )
+    }
+    data["inputs"] = inputs
+    if "imageInputField" in schema:
+        data["image_input_field"] = schema["imageInputField"]
+    data["payload_constants"] = config["payload_constants"]
+    data["notes"] = config["notes"]
+    return data
+
+
+def spec_from_literals(
+    config: dict[str, Any], schema: dict[str, Any], source: str = "model file"
+) -> ModelSpec:
+    try:
+        data = spec_data_from_literals(config, schema)
+    except (KeyError, TypeError) as exc:
+        raise SpecError(
+            [("MODEL_CONFIG/SCHEMA", f"missing or malformed entry {exc}")], source
+        ) from None
+    return parse_spec(data, source)

@@ -1,0 +1,440 @@
+"""The model spec: what a contributor writes, validated before anything is generated.
+
+Pure: no file or network access. `load_spec_text` parses YAML or JSON text;
+`ModelSpec` validates it and `SpecError` carries every problem with its field path.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Any, Literal, Self
+
+import yaml
+from pydantic import (
+    BaseModel,
+    JsonValue,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+# Record ids default to a name-based UUID so the same spec always yields the same
+# bytes (re-running the generator is a no-op). An explicit record id survives renames.
+RECORD_ID_NAMESPACE = uuid.UUID("8b7c4e52-3d1a-4f0e-9c61-6d2f0a9b5e17")
+
+ID_PATTERN = r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$"
+INPUT_NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
+ENV_NAME_PATTERN = r"^[A-Z][A-Z0-9_]*$"
+PROVIDER_FIELD_PATTERN = r"^[A-Za-z_][A-Za-z0-9_.-]*$"
+
+
+class Group(StrEnum):
+    IMAGE_EDITING = "image_editing"
+    PROMPT_TO_IMAGE = "prompt_to_image"
+    PROMPT_TO_VIDEO = "prompt_to_video"
+    IMAGE_TO_VIDEO = "image_to_video"
+    PROMPT_TO_AUDIO = "prompt_to_audio"
+
+
+CONTENT_TYPES: dict[Group, str] = {
+    Group.IMAGE_EDITING: "image",
+    Group.PROMPT_TO_IMAGE: "image",
+    Group.PROMPT_TO_VIDEO: "video",
+    Group.IMAGE_TO_VIDEO: "video",
+    Group.PROMPT_TO_AUDIO: "audio",
+}
+
+
+class ProviderFamily(StrEnum):
+    KIE_JOBS = "kie_jobs"
+    KIE_VEO = "kie_veo"
+    RUNWARE = "runware"
+    FAL_QUEUE = "fal_queue"
+    REPLICATE = "replicate"
+
+
+Scalar = str | int | float | bool
+
+
+class SpecError(Exception):
+    """A spec was refused. `problems` holds (field path, message) pairs, all of them."""
+
+    def __init__(self, problems: list[tuple[str, str]], source: str = "spec") -> None:
+        self.problems = problems
+        self.source = source
+        lines = [f"{source}: {len(problems)} problem(s), nothing was written:"]
+        lines += [f"  - {path}: {message}" for path, message in problems]
+        super().__init__("\n".join(lines))
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class InputSpec(_Strict):
+    type: Literal["string", "integer", "number", "boolean", "array"]
+    title: Annotated[str, Field(min_length=1, max_length=200)]
+    description: str = ""
+    default: JsonValue = None
+    enum: list[Scalar] | None = None
+    enum_labels: dict[str, str] | None = None
+    minimum: int | float | None = None
+    maximum: int | float | None = None
+    max_length: Annotated[int, Field(gt=0)] | None = None
+    min_items: Annotated[int, Field(ge=0)] | None = None
+    max_items: Annotated[int, Field(gt=0)] | None = None
+    required: bool = False
+    advanced: bool = False
+    show_to_user: bool = True
+    renderer: Literal["prompt", "image"] | None = None
+    order: int | None = None
+    provider_field: Annotated[str, Field(pattern=PROVIDER_FIELD_PATTERN)] | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        problems: list[str] = []
+        if self.enum is not None:
+            if not self.enum:
+                problems.append("enum is empty; list at least one value or drop enum")
+            for value in self.enum:
+                if not _matches_type(value, self.type):
+                    problems.append(f"enum value {value!r} is not of type {self.type}")
+            if len({enum_key(v) for v in self.enum}) != len(self.enum):
+                problems.append("enum has duplicate values")
+        if self.enum_labels is not None:
+            if self.enum is None:
+                problems.append("enum_labels given without enum; add enum")
+            else:
+                known = {enum_key(v) for v in self.enum}
+                for key in self.enum_labels:
+                    if key not in known:
+                        problems.append(
+                            f"enum_labels has {key!r}, which is not in enum "
+                            f"{sorted(known)}; label only enum values"
+                        )
+        numeric = self.type in ("integer", "number")
+        if (self.minimum is not None or self.maximum is not None) and not numeric:
+            problems.append("minimum/maximum apply only to integer or number inputs")
+        if (
+            self.minimum is not None
+            and self.maximum is not None
+            and self.minimum > self.maximum
+        ):
+            problems.append(
+                f"minimum {self.minimum} is greater than maximum {self.maximum}"
+            )
+        if self.max_length is not None and self.type != "string":
+            problems.append("max_length applies only to string inputs")
+        if (self.min_items is not None or self.max_items is not None) and (
+            self.type != "array"
+        ):
+            problems.append("min_items/max_items apply only to array inputs")
+        if self.default is not None:
+            problems += [f"default {m}" for m in self.value_problems(self.default)]
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def value_problems(self, value: JsonValue) -> list[str]:
+        """Why `value` is not acceptable for this input (empty when it is)."""
+        if not _matches_type(value, self.type):
+            return [f"{value!r} is not of type {self.type}"]
+        out: list[str] = []
+        if self.enum is not None and enum_key(value) not in {
+            enum_key(v) for v in self.enum
+        }:
+            out.append(f"{value!r} is not one of {self.enum}")
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            if self.minimum is not None and value < self.minimum:
+                out.append(f"{value!r} is below minimum {self.minimum}")
+            if self.maximum is not None and value > self.maximum:
+                out.append(f"{value!r} is above maximum {self.maximum}")
+        if (
+            isinstance(value, str)
+            and self.max_length is not None
+            and len(value) > self.max_length
+        ):
+            out.append(f"is longer than max_length {self.max_length}")
+        if isinstance(value, list):
+            if self.min_items is not None and len(value) < self.min_items:
+                out.append(f"has fewer than min_items {self.min_items}")
+            if self.max_items is not None and len(value) > self.max_items:
+                out.append(f"has more than max_items {self.max_items}")
+        return out
+
+
+def _matches_type(value: Any, type_name: str) -> bool:
+    if type_name == "string":
+        return isinstance(value, str)
+    if type_name == "integer":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if type_name == "number":
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if type_name == "boolean":
+        return isinstance(value, bool)
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+def enum_key(value: Any) -> str:
+    """The string form used for enum labels and cost multiplier keys (5 -> "5", True -> "true")."""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value)
+
+
+class PollingBand(_Strict):
+    until_s: Annotated[int, Field(gt=0)]
+    every_s: Annotated[int, Field(gt=0)]
+
+
+class PollingSpec(_Strict):
+    """When to check a task: first after `first_delay_s`, then `every_s` of the first band
+    whose `until_s` (seconds since submit) is not yet reached, then `then_every_s`."""
+
+    first_delay_s: Annotated[int, Field(ge=0)] = 5
+    bands: list[PollingBand] = Field(
+        default_factory=lambda: [
+            PollingBand(until_s=60, every_s=10),
+            PollingBand(until_s=120, every_s=15),
+        ]
+    )
+    then_every_s: Annotated[int, Field(gt=0)] = 30
+    timeout_s: Annotated[int, Field(gt=0)] = 1200
+
+    @model_validator(mode="after")
+    def _ascending(self) -> Self:
+        limits = [band.until_s for band in self.bands]
+        if limits != sorted(set(limits)):
+            raise ValueError("bands must have strictly increasing until_s")
+        if limits and limits[-1] > self.timeout_s:
+            raise ValueError(
+                f"the last band ends at {limits[-1]} s, after timeout_s {self.timeout_s}"
+            )
+        return self
+
+
+class CostSpec(_Strict):
+    """credits = base x multipliers[param][value] for each param x each per-unit count."""
+
+    base: Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=4)]
+    multipliers: dict[str, dict[str, Annotated[Decimal, Field(ge=0)]]] = Field(
+        default_factory=dict
+    )
+    per_unit: list[str] = Field(default_factory=list)
+
+    @field_validator("multipliers", mode="before")
+    @classmethod
+    def _stringify_keys(cls, value: Any) -> Any:
+        # YAML turns `5: 1` into an int key and `true: 2` into a bool key.
+        if isinstance(value, dict):
+            return {
+                param: {enum_key(k): v for k, v in table.items()}
+                if isinstance(table, dict)
+                else table
+                for param, table in value.items()
+            }
+        return value
+
+
+class ModelSpec(_Strict):
+    id: Annotated[str, Field(pattern=ID_PATTERN, max_length=64)]
+    record_id: uuid.UUID | None = None
+    name: Annotated[str, Field(min_length=1, max_length=120)]
+    group: Group
+    provider: ProviderFamily
+    provider_model: Annotated[str, Field(min_length=1, max_length=200)]
+    endpoint: Annotated[str, Field(pattern=r"^https://[A-Za-z0-9.-]+(/[^\s]*)?$")]
+    api_key_env: Annotated[str, Field(pattern=ENV_NAME_PATTERN)]
+    docs_url: Annotated[str, Field(pattern=r"^https://\S+$")]
+    estimated_seconds: Annotated[int, Field(gt=0)]
+    polling: PollingSpec = Field(default_factory=PollingSpec)
+    cost: CostSpec
+    inputs: dict[str, InputSpec]
+    image_input_field: str | None = None
+    payload_constants: dict[str, JsonValue] = Field(default_factory=dict)
+    notes: str = ""
+
+    @field_validator("inputs")
+    @classmethod
+    def _input_names(cls, inputs: dict[str, InputSpec]) -> dict[str, InputSpec]:
+        if not inputs:
+            raise ValueError("a model needs at least one input")
+        bad = [n for n in inputs if not re.fullmatch(INPUT_NAME_PATTERN, n)]
+        if bad:
+            raise ValueError(
+                f"input names {bad} must be snake_case ({INPUT_NAME_PATTERN})"
+            )
+        return inputs
+
+    @model_validator(mode="after")
+    def _cross_field(self) -> Self:
+        problems = list(self._cost_problems())
+        if self.image_input_field is not None:
+            field = self.inputs.get(self.image_input_field)
+            if field is None:
+                problems.append(
+                    f"image_input_field {self.image_input_field!r} is not an input; "
+                    f"use one of {sorted(self.inputs)}"
+                )
+            elif field.type not in ("string", "array"):
+                problems.append("image_input_field must name a string or array input")
+        payload_keys = [i.provider_field or n for n, i in self.inputs.items()]
+        clashes = sorted(
+            {k for k in payload_keys if payload_keys.count(k) > 1}
+            | (set(payload_keys) & set(self.payload_constants))
+        )
+        if clashes:
+            problems.append(
+                f"payload fields {clashes} are set twice (inputs' provider_field or "
+                "payload_constants); give each a distinct provider field"
+            )
+        if self.provider is ProviderFamily.FAL_QUEUE and self.provider_model.count(
+            "/"
+        ) < 1:
+            problems.append(
+                "provider_model for fal_queue must be an app id like 'fal-ai/flux/schnell'"
+            )
+        if self.provider is ProviderFamily.REPLICATE and not re.fullmatch(
+            r"[a-z0-9_.-]+/[a-z0-9_.-]+", self.provider_model
+        ):
+            problems.append(
+                "provider_model for replicate must be 'owner/name', e.g. "
+                "'black-forest-labs/flux-schnell'"
+            )
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def _cost_problems(self) -> list[str]:
+        out: list[str] = []
+        for param, table in self.cost.multipliers.items():
+            field = self.inputs.get(param)
+            if field is None:
+                out.append(
+                    f"cost.multipliers.{param}: no input named {param!r}; "
+                    f"use one of {sorted(self.inputs)}"
+                )
+                continue
+            if field.type == "boolean":
+                allowed = ["false", "true"]
+            elif field.enum is not None:
+                allowed = [enum_key(v) for v in field.enum]
+            else:
+                out.append(
+                    f"cost.multipliers.{param}: input {param!r} has no enum; "
+                    "multipliers need a fixed set of values (add an enum)"
+                )
+                continue
+            unknown = [k for k in table if k not in allowed]
+            missing = [k for k in allowed if k not in table]
+            if unknown:
+                out.append(
+                    f"cost.multipliers.{param}: {unknown} are not values of "
+                    f"{param!r}; allowed: {allowed}"
+                )
+            if missing:
+                out.append(
+                    f"cost.multipliers.{param}: no multiplier for {missing}; "
+                    "give every value one"
+                )
+        for param in self.cost.per_unit:
+            field = self.inputs.get(param)
+            if field is None or field.type != "integer":
+                out.append(
+                    f"cost.per_unit: {param!r} must name an integer input "
+                    f"(e.g. a number of images); inputs: {sorted(self.inputs)}"
+                )
+        return out
+
+    @property
+    def effective_record_id(self) -> uuid.UUID:
+        return self.record_id or uuid.uuid5(RECORD_ID_NAMESPACE, self.id)
+
+    @property
+    def content_type(self) -> str:
+        return CONTENT_TYPES[self.group]
+
+    @property
+    def module_name(self) -> str:
+        return self.id.replace("-", "_")
+
+    @property
+    def path(self) -> str:
+        """The model file's path, relative to the repository root (POSIX)."""
+        return f"models/{self.group.value}/{self.module_name}.py"
+
+    def ordered_inputs(self) -> list[tuple[str, InputSpec]]:
+        position = {name: i for i, name in enumerate(self.inputs)}
+        return sorted(
+            self.inputs.items(),
+            key=lambda item: (
+                item[1].order if item[1].order is not None else position[item[0]],
+                position[item[0]],
+            ),
+        )
+
+
+def _problem_path(loc: tuple[int | str, ...]) -> str:
+    return ".".join(str(part) for part in loc) or "(spec)"
+
+
+def parse_spec(data: Any, source: str = "spec") -> ModelSpec:
+    """Validate already-decoded spec data; raise SpecError listing every problem."""
+    if not isinstance(data, dict):
+        raise SpecError(
+            [("(spec)", "a spec must be a mapping of fields (id, name, group, ...)")],
+            source,
+        )
+    try:
+        return ModelSpec.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            message = err["msg"].removeprefix("Value error, ")
+            if err["type"] == "extra_forbidden":
+                message = "unknown field; remove it or check its spelling"
+            elif err["type"] == "enum":
+                message = f"{err['input']!r} is not allowed; {message.lower()}"
+            problems.append((_problem_path(err["loc"]), message))
+        raise SpecError(problems, source) from None
+
+
+def load_spec_text(text: str, source: str = "spec") -> ModelSpec:
+    """Parse YAML (JSON is accepted too: it is valid YAML) and validate."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise SpecError(
+            [("(file)", f"not valid YAML or JSON: {exc}".replace("\n", " "))], source
+        ) from None
+    return parse_spec(data, source)
+
+
+def check_unique(specs: list[ModelSpec]) -> list[tuple[str, str]]:
+    """Problems from ids or record ids used by more than one spec."""
+    problems: list[tuple[str, str]] = []
+    seen_ids: dict[str, int] = {}
+    seen_records: dict[uuid.UUID, str] = {}
+    for spec in specs:
+        seen_ids[spec.id] = seen_ids.get(spec.id, 0) + 1
+        owner = seen_records.setdefault(spec.effective_record_id, spec.id)
+        if owner != spec.id:
+            problems.append(
+                (
+                    "record_id",
+                    f"{spec.effective_record_id} is used by both {owner!r} and "
+                    f"{spec.id!r}; give {spec.id!r} its own record_id",
+                )
+            )
+    problems += [
+        ("id", f"{model_id!r} is used by {count} models; ids must be unique")
+        for model_id, count in seen_ids.items()
+        if count > 1
+    ]
+    return problems

@@ -1,0 +1,2 @@
+MODELS = {}
+RECORD_IDS = {}
