@@ -1,3 +1,3 @@
-"""Repository tooling: model specs -> model files, registry.py and CODEOWNERS; checks."""
+"""Repository tooling: specs -> model files, registry.py and CODEOWNERS; checks."""
 
 __version__ = "0.1.0"

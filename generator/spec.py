@@ -16,9 +16,9 @@ from typing import Annotated, Any, Literal, Self
 import yaml
 from pydantic import (
     BaseModel,
-    JsonValue,
     ConfigDict,
     Field,
+    JsonValue,
     ValidationError,
     field_validator,
     model_validator,
@@ -31,7 +31,7 @@ RECORD_ID_NAMESPACE = uuid.UUID("8b7c4e52-3d1a-4f0e-9c61-6d2f0a9b5e17")
 ID_PATTERN = r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$"
 INPUT_NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
 ENV_NAME_PATTERN = r"^[A-Z][A-Z0-9_]*$"
-PROVIDER_FIELD_PATTERN = r"^[A-Za-z_][A-Za-z0-9_.-]*$"
+PROVIDER_FIELD_PATTERN = r"^[A-Za-z_][A-Za-z0-9_-]*$"
 
 
 class Group(StrEnum):
@@ -182,7 +182,7 @@ def _matches_type(value: Any, type_name: str) -> bool:
 
 
 def enum_key(value: Any) -> str:
-    """The string form used for enum labels and cost multiplier keys (5 -> "5", True -> "true")."""
+    """String key for enum labels and cost multipliers (5 -> "5", True -> "true")."""
     if isinstance(value, str):
         return value
     return json.dumps(value)
@@ -194,8 +194,9 @@ class PollingBand(_Strict):
 
 
 class PollingSpec(_Strict):
-    """When to check a task: first after `first_delay_s`, then `every_s` of the first band
-    whose `until_s` (seconds since submit) is not yet reached, then `then_every_s`."""
+    """When to check a task: first after `first_delay_s`, then `every_s` of the first
+    band whose `until_s` (seconds since submit) is not yet reached, then `then_every_s`.
+    """
 
     first_delay_s: Annotated[int, Field(ge=0)] = 5
     bands: list[PollingBand] = Field(
@@ -214,13 +215,14 @@ class PollingSpec(_Strict):
             raise ValueError("bands must have strictly increasing until_s")
         if limits and limits[-1] > self.timeout_s:
             raise ValueError(
-                f"the last band ends at {limits[-1]} s, after timeout_s {self.timeout_s}"
+                f"the last band ends at {limits[-1]} s, "
+                f"after timeout_s {self.timeout_s}"
             )
         return self
 
 
 class CostSpec(_Strict):
-    """credits = base x multipliers[param][value] for each param x each per-unit count."""
+    """credits = base x multipliers[param][value] for each param x per-unit counts."""
 
     base: Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=4)]
     multipliers: dict[str, dict[str, Annotated[Decimal, Field(ge=0)]]] = Field(
@@ -294,11 +296,13 @@ class ModelSpec(_Strict):
                 f"payload fields {clashes} are set twice (inputs' provider_field or "
                 "payload_constants); give each a distinct provider field"
             )
-        if self.provider is ProviderFamily.FAL_QUEUE and self.provider_model.count(
-            "/"
-        ) < 1:
+        if (
+            self.provider is ProviderFamily.FAL_QUEUE
+            and self.provider_model.count("/") < 1
+        ):
             problems.append(
-                "provider_model for fal_queue must be an app id like 'fal-ai/flux/schnell'"
+                "provider_model for fal_queue must be an app id like "
+                "'fal-ai/flux/schnell'"
             )
         if self.provider is ProviderFamily.REPLICATE and not re.fullmatch(
             r"[a-z0-9_.-]+/[a-z0-9_.-]+", self.provider_model

@@ -180,9 +180,7 @@ def _validate(header: Header) -> None:
 
 def validate_handle(handle: str) -> str:
     if not _HANDLE.match(handle):
-        raise ValueError(
-            f"{handle!r} is not a GitHub handle; use @user or @org/team"
-        )
+        raise ValueError(f"{handle!r} is not a GitHub handle; use @user or @org/team")
     return handle
 
 

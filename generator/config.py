@@ -1,0 +1,43 @@
+"""Project settings from pyproject.toml's [tool.modelvault] table."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from modelvault._modelfile import validate_handle
+
+DEFAULT_REVIEWERS = "@modelvault/model-reviewers"
+DEFAULT_MAINTAINERS = "@modelvault/maintainers"
+
+
+class ConfigError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Settings:
+    reviewers: str = DEFAULT_REVIEWERS
+    maintainers: str = DEFAULT_MAINTAINERS
+
+
+def load_settings(root: Path) -> Settings:
+    pyproject = root / "pyproject.toml"
+    if not pyproject.is_file():
+        return Settings()
+    try:
+        table = tomllib.loads(pyproject.read_text("utf-8")).get("tool", {})
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{pyproject}: not valid TOML: {exc}") from None
+    section = table.get("modelvault", {})
+    settings = Settings(
+        reviewers=section.get("reviewers", DEFAULT_REVIEWERS),
+        maintainers=section.get("maintainers", DEFAULT_MAINTAINERS),
+    )
+    for key in ("reviewers", "maintainers"):
+        try:
+            validate_handle(getattr(settings, key))
+        except ValueError as exc:
+            raise ConfigError(f"{pyproject}: [tool.modelvault] {key}: {exc}") from None
+    return settings
