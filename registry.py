@@ -16,7 +16,7 @@ MODELS = {
         "base_cost": "6",
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 20,
-        "locked": False,
+        "locked": True,
         "body_sha256": "caeac0738fd1a1e182819b05b878ed0c7c1045bc14d319ce434f6ca76f4e7d52",
     },
     "elevenlabs-tts-turbo-2-5": {
@@ -30,7 +30,7 @@ MODELS = {
         "base_cost": "3",
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 15,
-        "locked": False,
+        "locked": True,
         "body_sha256": "02ab9a9a99b0def496bcbb069b91b7cd7f3255410d365e644c976970e227a4b5",
     },
     "flux-1-schnell-fal": {
@@ -58,7 +58,7 @@ MODELS = {
         "base_cost": "0.3",
         "api_key_env": "RUNWARE_API_KEY",
         "estimated_seconds": 5,
-        "locked": False,
+        "locked": True,
         "body_sha256": "b78d5609a4d60add592e52101b30c11c5be5994f8f0c7f08e78c5cc0851d75f1",
     },
     "flux-schnell-replicate": {
@@ -72,7 +72,7 @@ MODELS = {
         "base_cost": "0.3",
         "api_key_env": "REPLICATE_API_TOKEN",
         "estimated_seconds": 4,
-        "locked": False,
+        "locked": True,
         "body_sha256": "34b657215cf50b3f4e12b6a9b53e8b5f2a32663cccf14bd1fdb825bae59f102d",
     },
     "google-veo-3-1-fast": {
@@ -86,7 +86,7 @@ MODELS = {
         "base_cost": "30",
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 90,
-        "locked": False,
+        "locked": True,
         "body_sha256": "baca4dc3a4b80c666cd13ece5e9d8618b3ac121d91c37fcf70ee202b533457fc",
     },
     "google-veo-3-1-fast-image-to-video": {
@@ -100,7 +100,7 @@ MODELS = {
         "base_cost": "30",
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 90,
-        "locked": False,
+        "locked": True,
         "body_sha256": "5282c8915e44260616cf298f5eade61a1767e80b1999fa128c2ab9a8931adbe4",
     },
     "google-veo-3-1-hq": {
@@ -114,7 +114,7 @@ MODELS = {
         "base_cost": "125",
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 180,
-        "locked": False,
+        "locked": True,
         "body_sha256": "c2d5151613dcae4b629ff8ac54b0b6d790d34a9df07f6a6e91ba788e07a539ce",
     },
     "lyria-2-fal": {
@@ -128,7 +128,7 @@ MODELS = {
         "base_cost": "10",
         "api_key_env": "FAL_KEY",
         "estimated_seconds": 40,
-        "locked": False,
+        "locked": True,
         "body_sha256": "d339a41c1b6c335b85d70db3c29ecbb00ab4ca9c1df3e006ed159cb96e0bbc4d",
     },
     "minimax-speech-02-turbo-replicate": {
@@ -156,7 +156,7 @@ MODELS = {
         "base_cost": "0.25",
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 15,
-        "locked": False,
+        "locked": True,
         "body_sha256": "b56c85290f2aa6d9de9280166cf0aa8b47875dc5fed3f91a1612ff587777f5e4",
     },
     "recraft-crisp-upscale-fal": {
@@ -170,7 +170,7 @@ MODELS = {
         "base_cost": "0.4",
         "api_key_env": "FAL_KEY",
         "estimated_seconds": 15,
-        "locked": False,
+        "locked": True,
         "body_sha256": "58d345252625183f185aa2e0e152f858b4bbe87fdc8e74bfbbdb0f075b3d35ae",
     },
     "recraft-remove-background": {
@@ -184,7 +184,7 @@ MODELS = {
         "base_cost": "0.5",
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 10,
-        "locked": False,
+        "locked": True,
         "body_sha256": "98464b989a72f54e9e1bed6a634ca11d041b39c2c4bdd9710d9f2bbb3040775f",
     },
     "seedance-1-0-pro-runware": {
@@ -212,7 +212,7 @@ MODELS = {
         "base_cost": "5",
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 60,
-        "locked": False,
+        "locked": True,
         "body_sha256": "3390f6bc35407557867100842d3caa31133f8f161a202b03b320a63add24c420",
     },
     "seedance-v1-lite-image-to-video": {
@@ -226,7 +226,7 @@ MODELS = {
         "base_cost": "5",
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 60,
-        "locked": False,
+        "locked": True,
         "body_sha256": "0714dd74d6eb32c55b20ceb642832d9be123858f25bdc029d460d7ecbebb84c5",
     },
     "seedance-v1-lite-image-to-video-fal": {

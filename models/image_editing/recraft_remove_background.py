@@ -1,9 +1,9 @@
 # modelvault model file v1
 # id: recraft-remove-background
 # record-id: 5110c27a-15ab-5422-9392-2f669f4acd36
-# locked: false
-# locked-by: -
-# locked-at: -
+# locked: true
+# locked-by: @modelvault/maintainers
+# locked-at: 2026-11-25T13:01:38Z
 # unlocked-by: -
 # unlocked-at: -
 # unlock-reason: -

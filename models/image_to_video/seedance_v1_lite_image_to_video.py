@@ -1,9 +1,9 @@
 # modelvault model file v1
 # id: seedance-v1-lite-image-to-video
 # record-id: b676ba91-803d-5f81-a86a-8adbbb812bbb
-# locked: false
-# locked-by: -
-# locked-at: -
+# locked: true
+# locked-by: @modelvault/maintainers
+# locked-at: 2026-11-25T13:01:40Z
 # unlocked-by: -
 # unlocked-at: -
 # unlock-reason: -

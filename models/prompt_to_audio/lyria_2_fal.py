@@ -1,9 +1,9 @@
 # modelvault model file v1
 # id: lyria-2-fal
 # record-id: ea200d1f-ea6f-507a-beed-22eec3b27732
-# locked: false
-# locked-by: -
-# locked-at: -
+# locked: true
+# locked-by: @modelvault/maintainers
+# locked-at: 2026-11-25T13:01:45Z
 # unlocked-by: -
 # unlocked-at: -
 # unlock-reason: -

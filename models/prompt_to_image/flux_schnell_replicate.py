@@ -1,9 +1,9 @@
 # modelvault model file v1
 # id: flux-schnell-replicate
 # record-id: 8c662f52-e0e8-5a62-9728-8286c2ce68a4
-# locked: false
-# locked-by: -
-# locked-at: -
+# locked: true
+# locked-by: @modelvault/maintainers
+# locked-at: 2026-11-25T13:01:47Z
 # unlocked-by: -
 # unlocked-at: -
 # unlock-reason: -

@@ -1,9 +1,9 @@
 # modelvault model file v1
 # id: seedance-v1-lite
 # record-id: f1d51e3d-3c40-59ee-86e0-842398a4dee6
-# locked: false
-# locked-by: -
-# locked-at: -
+# locked: true
+# locked-by: @modelvault/maintainers
+# locked-at: 2026-11-25T13:01:39Z
 # unlocked-by: -
 # unlocked-at: -
 # unlock-reason: -
