@@ -1,0 +1,3 @@
+from modelvault.cli import main
+
+main(prog_name="modelvault")

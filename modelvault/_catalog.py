@@ -1,0 +1,167 @@
+"""The checked-in registry: where the catalog lives and what it says.
+
+Reading the catalog never imports a model file; `load_model` imports exactly one,
+executing the very bytes whose hash it checked.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib.util
+import os
+import sys
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from modelvault._modelfile import HeaderError, body_sha256, read_header
+from modelvault.errors import CatalogError, UnknownModelError
+
+CATALOG_ENV = "MODELVAULT_CATALOG"
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """One registry entry: what is known about a model without importing it."""
+
+    id: str
+    record_id: str
+    name: str
+    group: str
+    path: str
+    provider: str
+    provider_model: str
+    content_type: str
+    base_cost: Decimal
+    api_key_env: str
+    estimated_seconds: int
+    locked: bool
+    body_sha256: str
+
+
+def default_root() -> Path:
+    """The folder holding registry.py and models/: $MODELVAULT_CATALOG, else the
+    installed package (wheel), else the source checkout above the package."""
+    override = os.environ.get(CATALOG_ENV)
+    if override:
+        return Path(override)
+    package = Path(__file__).resolve().parent
+    if (package / "registry.py").is_file():
+        return package
+    return package.parent
+
+
+class Catalog:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._models = _read_registry(root)
+        self._by_record_id = {info.record_id: info for info in self._models.values()}
+
+    def models(self) -> list[ModelInfo]:
+        return list(self._models.values())
+
+    def resolve(self, ref: str) -> ModelInfo:
+        info = self._models.get(ref) or self._by_record_id.get(ref)
+        if info is None:
+            closest = difflib.get_close_matches(ref, self._models, n=3, cutoff=0.5)
+            raise UnknownModelError(ref, closest)
+        return info
+
+    def load_model(self, ref: str) -> ModuleType:
+        info = self.resolve(ref)
+        name = f"modelvault.models.{info.group}.{Path(info.path).stem}"
+        loaded = sys.modules.get(name)
+        if loaded is not None:
+            return loaded
+        data = self._verified_bytes(info)
+        module = ModuleType(name)
+        module.__file__ = str(self.root / info.path)
+        sys.modules[name] = module
+        try:
+            exec(compile(data, module.__file__, "exec"), module.__dict__)
+        except BaseException:
+            del sys.modules[name]
+            raise
+        return module
+
+    def _verified_bytes(self, info: ModelInfo) -> bytes:
+        path = self.root / info.path
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            closest = difflib.get_close_matches(info.id, self._models, n=3, cutoff=0.5)
+            others = [c for c in closest if c != info.id]
+            hint = f"; other models: {', '.join(others)}" if others else ""
+            raise CatalogError(
+                f"model {info.id!r} is in the registry but its file {path} is missing"
+                f"{hint}. Restore it (git checkout) or reinstall modelvault"
+            ) from None
+        try:
+            header, body = read_header(data)
+        except HeaderError as exc:
+            raise CatalogError(f"{path} is not a valid model file: {exc}") from None
+        if header.model_id != info.id:
+            raise CatalogError(
+                f"{path} holds model {header.model_id!r}, not {info.id!r}; "
+                "regenerate registry.py (python -m generator sync)"
+            )
+        if info.locked or header.locked:
+            actual = body_sha256(body)
+            if not (actual == header.body_sha256 == info.body_sha256):
+                raise CatalogError(
+                    f"{path} is locked but its body does not match the registry's "
+                    "body-sha256; the file was changed outside review. Restore it "
+                    "with git checkout or reinstall modelvault"
+                )
+        return data
+
+
+def _read_registry(root: Path) -> dict[str, ModelInfo]:
+    path = root / "registry.py"
+    if not path.is_file():
+        raise CatalogError(
+            f"no registry at {path}; set {CATALOG_ENV} to a folder holding "
+            "registry.py and models/, or reinstall modelvault"
+        )
+    spec = importlib.util.spec_from_file_location("modelvault._registry_data", path)
+    if spec is None or spec.loader is None:
+        raise CatalogError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    try:
+        spec.loader.exec_module(module)
+        entries: dict[str, dict[str, Any]] = module.MODELS
+        return {
+            model_id: ModelInfo(
+                id=model_id,
+                record_id=entry["record_id"],
+                name=entry["name"],
+                group=entry["group"],
+                path=entry["path"],
+                provider=entry["provider"],
+                provider_model=entry["provider_model"],
+                content_type=entry["content_type"],
+                base_cost=Decimal(entry["base_cost"]),
+                api_key_env=entry["api_key_env"],
+                estimated_seconds=entry["estimated_seconds"],
+                locked=entry["locked"],
+                body_sha256=entry["body_sha256"],
+            )
+            for model_id, entry in entries.items()
+        }
+    except (AttributeError, KeyError, TypeError, SyntaxError) as exc:
+        raise CatalogError(
+            f"{path} is not a valid registry ({type(exc).__name__}: {exc}); "
+            "regenerate it with python -m generator sync"
+        ) from None
+
+
+@cache
+def catalog_at(root: Path) -> Catalog:
+    return Catalog(root)
+
+
+def default_catalog() -> Catalog:
+    return catalog_at(default_root())
