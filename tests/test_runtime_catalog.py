@@ -30,7 +30,11 @@ def catalog_copy(tmp_path: Path) -> Path:
 def _run_python(code: str, catalog: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "MODELVAULT_CATALOG": str(catalog)}
     return subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env=env
+        [sys.executable, "-c", code],
+        check=False,
+        capture_output=True,
+        text=True,
+        env=env,
     )
 
 
