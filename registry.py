@@ -17,7 +17,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 20,
         "locked": True,
-        "body_sha256": "caeac0738fd1a1e182819b05b878ed0c7c1045bc14d319ce434f6ca76f4e7d52",
+        "body_sha256": "33394afd1330c624a59d7f8ba142bcb7f821e608deae0d689e8fc107e1534ed5",
     },
     "elevenlabs-tts-turbo-2-5": {
         "record_id": "b3047529-98b5-53bc-9b32-ffdc13c14a8b",
@@ -31,7 +31,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 15,
         "locked": True,
-        "body_sha256": "02ab9a9a99b0def496bcbb069b91b7cd7f3255410d365e644c976970e227a4b5",
+        "body_sha256": "b000840757beff98403ef7c5c738129f91b37032d3c60b077d98873f0dc85bf6",
     },
     "flux-1-schnell-fal": {
         "record_id": "f3b47059-0da0-56c5-92ec-3eb736fd475e",
@@ -45,7 +45,7 @@ MODELS = {
         "api_key_env": "FAL_KEY",
         "estimated_seconds": 5,
         "locked": False,
-        "body_sha256": "2643626aee279bb41db1458e2470a9a7495f2c705bd2981d83d392a0f7267b28",
+        "body_sha256": "2809a09e484dfe35aeca8c2413e5e6d22ae80181355dc86086040c2e31fd8c45",
     },
     "flux-1-schnell-runware": {
         "record_id": "053e51fa-19df-5c8f-8b26-7854650d9e26",
@@ -59,7 +59,7 @@ MODELS = {
         "api_key_env": "RUNWARE_API_KEY",
         "estimated_seconds": 5,
         "locked": True,
-        "body_sha256": "b78d5609a4d60add592e52101b30c11c5be5994f8f0c7f08e78c5cc0851d75f1",
+        "body_sha256": "59faf7ba2b9530273107ba9cb9cad8d39c0b17d63f3f3d6eb724876b28cfa571",
     },
     "flux-schnell-replicate": {
         "record_id": "8c662f52-e0e8-5a62-9728-8286c2ce68a4",
@@ -73,7 +73,7 @@ MODELS = {
         "api_key_env": "REPLICATE_API_TOKEN",
         "estimated_seconds": 4,
         "locked": True,
-        "body_sha256": "34b657215cf50b3f4e12b6a9b53e8b5f2a32663cccf14bd1fdb825bae59f102d",
+        "body_sha256": "47d4515b46140742bcd9cf2d3164a272e4c32b7dc0ec769ed8ae7830643de25b",
     },
     "google-veo-3-1-fast": {
         "record_id": "35fb2dcf-a0a2-5464-a745-6550fe8d9bc0",
@@ -87,7 +87,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 90,
         "locked": True,
-        "body_sha256": "baca4dc3a4b80c666cd13ece5e9d8618b3ac121d91c37fcf70ee202b533457fc",
+        "body_sha256": "3f7ce67257b7d6065987ad5cfd043c006908cd00a042d8eb5cd9bb0f4dd0d57e",
     },
     "google-veo-3-1-fast-image-to-video": {
         "record_id": "812870c6-2613-5c61-a1ad-2d42795de29a",
@@ -101,7 +101,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 90,
         "locked": True,
-        "body_sha256": "5282c8915e44260616cf298f5eade61a1767e80b1999fa128c2ab9a8931adbe4",
+        "body_sha256": "3aff1408ab169278eeb8621d1cc46e72b50adf3a4517d120a72316c3475563b3",
     },
     "google-veo-3-1-hq": {
         "record_id": "0db5f3c5-e19c-5daf-8f8f-4ddd1f17ce19",
@@ -115,7 +115,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 180,
         "locked": True,
-        "body_sha256": "c2d5151613dcae4b629ff8ac54b0b6d790d34a9df07f6a6e91ba788e07a539ce",
+        "body_sha256": "dca3d558913584d2ad10ca52216733dbca1e2b1f244daf6e7c688e1328cceef5",
     },
     "lyria-2-fal": {
         "record_id": "ea200d1f-ea6f-507a-beed-22eec3b27732",
@@ -129,7 +129,7 @@ MODELS = {
         "api_key_env": "FAL_KEY",
         "estimated_seconds": 40,
         "locked": True,
-        "body_sha256": "d339a41c1b6c335b85d70db3c29ecbb00ab4ca9c1df3e006ed159cb96e0bbc4d",
+        "body_sha256": "55e0b027fab25256e9b0e243834a5a8594d7381d23136563e4a141b8bbaaa927",
     },
     "minimax-speech-02-turbo-replicate": {
         "record_id": "f28b2fb9-215a-5795-a36f-f91433dd4e04",
@@ -143,7 +143,7 @@ MODELS = {
         "api_key_env": "REPLICATE_API_TOKEN",
         "estimated_seconds": 10,
         "locked": False,
-        "body_sha256": "5a8e99c23f9ac225a76c68658e7eaf30411262a307f2fa3eb25bb104dd325c8d",
+        "body_sha256": "39e09cf903dfd931f430bcb592d89d6bbfa4d18aafe4e9bb5de453ca71501c9c",
     },
     "recraft-crisp-upscale": {
         "record_id": "62dcd271-1b6c-5a47-a59c-e66e2188a439",
@@ -157,7 +157,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 15,
         "locked": True,
-        "body_sha256": "b56c85290f2aa6d9de9280166cf0aa8b47875dc5fed3f91a1612ff587777f5e4",
+        "body_sha256": "b7320f6391d799f863db91469fef9bafec3f6d30f3b2a56ec45bdf2a3706f376",
     },
     "recraft-crisp-upscale-fal": {
         "record_id": "44387b1e-c725-56d5-98d0-db51f8e5592b",
@@ -171,7 +171,7 @@ MODELS = {
         "api_key_env": "FAL_KEY",
         "estimated_seconds": 15,
         "locked": True,
-        "body_sha256": "58d345252625183f185aa2e0e152f858b4bbe87fdc8e74bfbbdb0f075b3d35ae",
+        "body_sha256": "35fc93edbda895848e0942862807590ab489bfa9529f8304deb561a42d72211b",
     },
     "recraft-remove-background": {
         "record_id": "5110c27a-15ab-5422-9392-2f669f4acd36",
@@ -185,7 +185,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 10,
         "locked": True,
-        "body_sha256": "98464b989a72f54e9e1bed6a634ca11d041b39c2c4bdd9710d9f2bbb3040775f",
+        "body_sha256": "7ee8f062733e7bf2067274cd46bfa80580026e8589029ba95810d4b4cb5e208f",
     },
     "seedance-1-0-pro-runware": {
         "record_id": "3f585588-de46-5357-beb0-6370fbb01a67",
@@ -199,7 +199,7 @@ MODELS = {
         "api_key_env": "RUNWARE_API_KEY",
         "estimated_seconds": 120,
         "locked": False,
-        "body_sha256": "50f48897ff817cd200502bc101d1ef796f3a4c12ccd9b42df4de5fecaefbe3ed",
+        "body_sha256": "640b249deab9e15bf18f927601002223b10b5f0a2d3a10042a40be50aae5573b",
     },
     "seedance-v1-lite": {
         "record_id": "f1d51e3d-3c40-59ee-86e0-842398a4dee6",
@@ -213,7 +213,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 60,
         "locked": True,
-        "body_sha256": "3390f6bc35407557867100842d3caa31133f8f161a202b03b320a63add24c420",
+        "body_sha256": "c52f5e698c2c46bfe9a937405e2c4f1bfff1774cade84e7888cb580dba05da46",
     },
     "seedance-v1-lite-image-to-video": {
         "record_id": "b676ba91-803d-5f81-a86a-8adbbb812bbb",
@@ -227,7 +227,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 60,
         "locked": True,
-        "body_sha256": "0714dd74d6eb32c55b20ceb642832d9be123858f25bdc029d460d7ecbebb84c5",
+        "body_sha256": "b16516f6bbf3f5876f8f15672d44feb5684408decfcc38aa3d92767721c70d3e",
     },
     "seedance-v1-lite-image-to-video-fal": {
         "record_id": "b1056fec-d5d4-5391-94f1-28e9f2d06dcb",
@@ -241,7 +241,7 @@ MODELS = {
         "api_key_env": "FAL_KEY",
         "estimated_seconds": 60,
         "locked": False,
-        "body_sha256": "6d8ea98f6ef9c294210c839010ed9923727e2d82afe1140257824e7c05d0de2f",
+        "body_sha256": "2afa13fca8a5130f86743ae0dc81cfe074a51710f1593f68a3ba5d4fd53e1bee",
     },
 }
 
