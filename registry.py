@@ -17,7 +17,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 20,
         "locked": True,
-        "body_sha256": "33394afd1330c624a59d7f8ba142bcb7f821e608deae0d689e8fc107e1534ed5",
+        "body_sha256": "25ae36e5ba9a1a38a0ce6cc0d66df59bd47523a50e0dd0731ae3172098377de7",
     },
     "elevenlabs-tts-turbo-2-5": {
         "record_id": "b3047529-98b5-53bc-9b32-ffdc13c14a8b",
@@ -31,7 +31,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 15,
         "locked": True,
-        "body_sha256": "b000840757beff98403ef7c5c738129f91b37032d3c60b077d98873f0dc85bf6",
+        "body_sha256": "a4726e321c445af0f84f9d9af8b61a5ced748cb0c16cc892a5d5757239e9f2f9",
     },
     "flux-1-schnell-fal": {
         "record_id": "f3b47059-0da0-56c5-92ec-3eb736fd475e",
@@ -45,7 +45,7 @@ MODELS = {
         "api_key_env": "FAL_KEY",
         "estimated_seconds": 5,
         "locked": False,
-        "body_sha256": "2809a09e484dfe35aeca8c2413e5e6d22ae80181355dc86086040c2e31fd8c45",
+        "body_sha256": "4ad715af25c5e0c8ff3475354238193ed7160eb5c6f7ec3d3c21945bb73a2139",
     },
     "flux-1-schnell-runware": {
         "record_id": "053e51fa-19df-5c8f-8b26-7854650d9e26",
@@ -59,7 +59,7 @@ MODELS = {
         "api_key_env": "RUNWARE_API_KEY",
         "estimated_seconds": 5,
         "locked": True,
-        "body_sha256": "59faf7ba2b9530273107ba9cb9cad8d39c0b17d63f3f3d6eb724876b28cfa571",
+        "body_sha256": "d67c45b95b5411436ea3e39c9b4874c7ab55e92188a914f7ba10e3f76c4fe37b",
     },
     "flux-schnell-replicate": {
         "record_id": "8c662f52-e0e8-5a62-9728-8286c2ce68a4",
@@ -73,7 +73,7 @@ MODELS = {
         "api_key_env": "REPLICATE_API_TOKEN",
         "estimated_seconds": 4,
         "locked": True,
-        "body_sha256": "47d4515b46140742bcd9cf2d3164a272e4c32b7dc0ec769ed8ae7830643de25b",
+        "body_sha256": "884f06653eac08e48e84a4dc263f2c57b4a5a3a49a8b542f52e4d71fe05a6662",
     },
     "google-veo-3-1-fast": {
         "record_id": "35fb2dcf-a0a2-5464-a745-6550fe8d9bc0",
@@ -87,7 +87,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 90,
         "locked": True,
-        "body_sha256": "3f7ce67257b7d6065987ad5cfd043c006908cd00a042d8eb5cd9bb0f4dd0d57e",
+        "body_sha256": "26bc53c1aefdb23c554d16c7b43c607a0f56f7ec04402da2c57d29a3f9177e68",
     },
     "google-veo-3-1-fast-image-to-video": {
         "record_id": "812870c6-2613-5c61-a1ad-2d42795de29a",
@@ -101,7 +101,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 90,
         "locked": True,
-        "body_sha256": "3aff1408ab169278eeb8621d1cc46e72b50adf3a4517d120a72316c3475563b3",
+        "body_sha256": "1a707f351dc9ccce04b0225b10019c59fb171e60567036a1e7a63ed20b2db848",
     },
     "google-veo-3-1-hq": {
         "record_id": "0db5f3c5-e19c-5daf-8f8f-4ddd1f17ce19",
@@ -115,7 +115,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 180,
         "locked": True,
-        "body_sha256": "dca3d558913584d2ad10ca52216733dbca1e2b1f244daf6e7c688e1328cceef5",
+        "body_sha256": "6d4ec667c27a703720395c91bb519c180512c4f143e7c7af57938e142bdfa0be",
     },
     "lyria-2-fal": {
         "record_id": "ea200d1f-ea6f-507a-beed-22eec3b27732",
@@ -129,7 +129,7 @@ MODELS = {
         "api_key_env": "FAL_KEY",
         "estimated_seconds": 40,
         "locked": True,
-        "body_sha256": "55e0b027fab25256e9b0e243834a5a8594d7381d23136563e4a141b8bbaaa927",
+        "body_sha256": "7f708ba7d6d26791324a7f5b620915148dac9791b282b20e2f5017dd5d7750e4",
     },
     "minimax-speech-02-turbo-replicate": {
         "record_id": "f28b2fb9-215a-5795-a36f-f91433dd4e04",
@@ -143,7 +143,7 @@ MODELS = {
         "api_key_env": "REPLICATE_API_TOKEN",
         "estimated_seconds": 10,
         "locked": False,
-        "body_sha256": "39e09cf903dfd931f430bcb592d89d6bbfa4d18aafe4e9bb5de453ca71501c9c",
+        "body_sha256": "0de81c8f59fadd2a6528187042a6b1c10d8804af34b8327a2cce859f05f5cc6b",
     },
     "recraft-crisp-upscale": {
         "record_id": "62dcd271-1b6c-5a47-a59c-e66e2188a439",
@@ -157,7 +157,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 15,
         "locked": True,
-        "body_sha256": "b7320f6391d799f863db91469fef9bafec3f6d30f3b2a56ec45bdf2a3706f376",
+        "body_sha256": "6a98c16637086198c38bffad6992bcbefd84f157ce886f3968bbbfaebd79a6da",
     },
     "recraft-crisp-upscale-fal": {
         "record_id": "44387b1e-c725-56d5-98d0-db51f8e5592b",
@@ -171,7 +171,7 @@ MODELS = {
         "api_key_env": "FAL_KEY",
         "estimated_seconds": 15,
         "locked": True,
-        "body_sha256": "35fc93edbda895848e0942862807590ab489bfa9529f8304deb561a42d72211b",
+        "body_sha256": "6ef860a9886421e91ecf496726af576afe96f84b3aa5064909cf7ef886a2fe17",
     },
     "recraft-remove-background": {
         "record_id": "5110c27a-15ab-5422-9392-2f669f4acd36",
@@ -185,7 +185,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 10,
         "locked": True,
-        "body_sha256": "7ee8f062733e7bf2067274cd46bfa80580026e8589029ba95810d4b4cb5e208f",
+        "body_sha256": "637d2bb9cf1a51c6c48a7707ef8f1578f6a78e9d98c44ceefc4e4699e877acd5",
     },
     "seedance-1-0-pro-runware": {
         "record_id": "3f585588-de46-5357-beb0-6370fbb01a67",
@@ -199,7 +199,7 @@ MODELS = {
         "api_key_env": "RUNWARE_API_KEY",
         "estimated_seconds": 120,
         "locked": False,
-        "body_sha256": "640b249deab9e15bf18f927601002223b10b5f0a2d3a10042a40be50aae5573b",
+        "body_sha256": "1cb208703a0ebeaca7192a1c6427b06c6a5ad1c56088785653fd1d049d02d934",
     },
     "seedance-v1-lite": {
         "record_id": "f1d51e3d-3c40-59ee-86e0-842398a4dee6",
@@ -213,7 +213,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 60,
         "locked": True,
-        "body_sha256": "c52f5e698c2c46bfe9a937405e2c4f1bfff1774cade84e7888cb580dba05da46",
+        "body_sha256": "ede8c8496c969401165a5d4399f71ed2a5708ca385edcbb70126c899d2e38538",
     },
     "seedance-v1-lite-image-to-video": {
         "record_id": "b676ba91-803d-5f81-a86a-8adbbb812bbb",
@@ -227,7 +227,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 60,
         "locked": True,
-        "body_sha256": "b16516f6bbf3f5876f8f15672d44feb5684408decfcc38aa3d92767721c70d3e",
+        "body_sha256": "8553fa13aac9f8085475205a0186332d2073b7c7ea6269e36e96854bfc6fa11f",
     },
     "seedance-v1-lite-image-to-video-fal": {
         "record_id": "b1056fec-d5d4-5391-94f1-28e9f2d06dcb",
@@ -241,7 +241,7 @@ MODELS = {
         "api_key_env": "FAL_KEY",
         "estimated_seconds": 60,
         "locked": False,
-        "body_sha256": "2afa13fca8a5130f86743ae0dc81cfe074a51710f1593f68a3ba5d4fd53e1bee",
+        "body_sha256": "9381a58382860efecfa5afa327e4b69ba9371012311a5fdee3db264fa0b95167",
     },
 }
 
