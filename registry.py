@@ -17,7 +17,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 20,
         "locked": True,
-        "body_sha256": "25ae36e5ba9a1a38a0ce6cc0d66df59bd47523a50e0dd0731ae3172098377de7",
+        "body_sha256": "c691cde2baad4329c3cba213c7d6353c190a8e0eb9ea1dfbea929359cf83d3c8",
     },
     "elevenlabs-tts-turbo-2-5": {
         "record_id": "b3047529-98b5-53bc-9b32-ffdc13c14a8b",
@@ -31,7 +31,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 15,
         "locked": True,
-        "body_sha256": "a4726e321c445af0f84f9d9af8b61a5ced748cb0c16cc892a5d5757239e9f2f9",
+        "body_sha256": "a010cde0f51cd41496064a4d0d6f402f0d04a0217a9d0fbb89035cece888a398",
     },
     "flux-1-schnell-fal": {
         "record_id": "f3b47059-0da0-56c5-92ec-3eb736fd475e",
@@ -45,7 +45,7 @@ MODELS = {
         "api_key_env": "FAL_KEY",
         "estimated_seconds": 5,
         "locked": False,
-        "body_sha256": "4ad715af25c5e0c8ff3475354238193ed7160eb5c6f7ec3d3c21945bb73a2139",
+        "body_sha256": "979a16d64b509324d1d983790a80b9723b6b2b539e571a0012846b87ff897587",
     },
     "flux-1-schnell-runware": {
         "record_id": "053e51fa-19df-5c8f-8b26-7854650d9e26",
@@ -59,7 +59,7 @@ MODELS = {
         "api_key_env": "RUNWARE_API_KEY",
         "estimated_seconds": 5,
         "locked": True,
-        "body_sha256": "d67c45b95b5411436ea3e39c9b4874c7ab55e92188a914f7ba10e3f76c4fe37b",
+        "body_sha256": "4de66de473795867650c1da2dd71a646bca8cd963bb2b51ef9eacfbef8e27c02",
     },
     "flux-schnell-replicate": {
         "record_id": "8c662f52-e0e8-5a62-9728-8286c2ce68a4",
@@ -73,7 +73,7 @@ MODELS = {
         "api_key_env": "REPLICATE_API_TOKEN",
         "estimated_seconds": 4,
         "locked": True,
-        "body_sha256": "884f06653eac08e48e84a4dc263f2c57b4a5a3a49a8b542f52e4d71fe05a6662",
+        "body_sha256": "7dd7b9d1f89faf241953d714310834cae33bd8f19b5c1be952a174421595da28",
     },
     "google-veo-3-1-fast": {
         "record_id": "35fb2dcf-a0a2-5464-a745-6550fe8d9bc0",
@@ -87,7 +87,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 90,
         "locked": True,
-        "body_sha256": "26bc53c1aefdb23c554d16c7b43c607a0f56f7ec04402da2c57d29a3f9177e68",
+        "body_sha256": "6eba791a4041c2844879ed9c58f9834a4212961b22495c7a21508c577273ebae",
     },
     "google-veo-3-1-fast-image-to-video": {
         "record_id": "812870c6-2613-5c61-a1ad-2d42795de29a",
@@ -101,7 +101,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 90,
         "locked": True,
-        "body_sha256": "1a707f351dc9ccce04b0225b10019c59fb171e60567036a1e7a63ed20b2db848",
+        "body_sha256": "18a710eb69fdf274f5953adb9bf1f4a56fccae3b70ae7a83a3336bbcfe3f81be",
     },
     "google-veo-3-1-hq": {
         "record_id": "0db5f3c5-e19c-5daf-8f8f-4ddd1f17ce19",
@@ -115,7 +115,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 180,
         "locked": True,
-        "body_sha256": "6d4ec667c27a703720395c91bb519c180512c4f143e7c7af57938e142bdfa0be",
+        "body_sha256": "77fa58f8d1d364e838fbcfa5aff3f66998a62739ec90a29454de9b34fa550a6c",
     },
     "lyria-2-fal": {
         "record_id": "ea200d1f-ea6f-507a-beed-22eec3b27732",
@@ -129,7 +129,7 @@ MODELS = {
         "api_key_env": "FAL_KEY",
         "estimated_seconds": 40,
         "locked": True,
-        "body_sha256": "7f708ba7d6d26791324a7f5b620915148dac9791b282b20e2f5017dd5d7750e4",
+        "body_sha256": "34e4db60fb7a605980f5f94deae5d0898c36a21a83a1acb84ce1cb82860560d3",
     },
     "minimax-speech-02-turbo-replicate": {
         "record_id": "f28b2fb9-215a-5795-a36f-f91433dd4e04",
@@ -143,7 +143,7 @@ MODELS = {
         "api_key_env": "REPLICATE_API_TOKEN",
         "estimated_seconds": 10,
         "locked": False,
-        "body_sha256": "0de81c8f59fadd2a6528187042a6b1c10d8804af34b8327a2cce859f05f5cc6b",
+        "body_sha256": "e456cc6317d535bb55b6d1c37aa583cdea2f4692cdf825e0ab9222c21de45c81",
     },
     "recraft-crisp-upscale": {
         "record_id": "62dcd271-1b6c-5a47-a59c-e66e2188a439",
@@ -157,7 +157,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 15,
         "locked": True,
-        "body_sha256": "6a98c16637086198c38bffad6992bcbefd84f157ce886f3968bbbfaebd79a6da",
+        "body_sha256": "cda056ff309d3c3bebe0a9be393484c30390b5e83109893ea8fd4d6c8876642d",
     },
     "recraft-crisp-upscale-fal": {
         "record_id": "44387b1e-c725-56d5-98d0-db51f8e5592b",
@@ -171,7 +171,7 @@ MODELS = {
         "api_key_env": "FAL_KEY",
         "estimated_seconds": 15,
         "locked": True,
-        "body_sha256": "6ef860a9886421e91ecf496726af576afe96f84b3aa5064909cf7ef886a2fe17",
+        "body_sha256": "fcb1a849ffd07afae10d6360db510754d7acec02619b46c6db20ae99268e6b95",
     },
     "recraft-remove-background": {
         "record_id": "5110c27a-15ab-5422-9392-2f669f4acd36",
@@ -185,7 +185,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 10,
         "locked": True,
-        "body_sha256": "637d2bb9cf1a51c6c48a7707ef8f1578f6a78e9d98c44ceefc4e4699e877acd5",
+        "body_sha256": "a9672842d556e63f05b60443ef1df3068bce414abc4c77852b03be414b464767",
     },
     "seedance-1-0-pro-runware": {
         "record_id": "3f585588-de46-5357-beb0-6370fbb01a67",
@@ -199,7 +199,7 @@ MODELS = {
         "api_key_env": "RUNWARE_API_KEY",
         "estimated_seconds": 120,
         "locked": False,
-        "body_sha256": "1cb208703a0ebeaca7192a1c6427b06c6a5ad1c56088785653fd1d049d02d934",
+        "body_sha256": "b88a8813176a430f01fd4016b28ac2e482d53c90060d2859082249613c83b293",
     },
     "seedance-v1-lite": {
         "record_id": "f1d51e3d-3c40-59ee-86e0-842398a4dee6",
@@ -213,7 +213,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 60,
         "locked": True,
-        "body_sha256": "ede8c8496c969401165a5d4399f71ed2a5708ca385edcbb70126c899d2e38538",
+        "body_sha256": "bf357663572dff826084105c8018c849599c4c2185d9c54509b593d81d7f1548",
     },
     "seedance-v1-lite-image-to-video": {
         "record_id": "b676ba91-803d-5f81-a86a-8adbbb812bbb",
@@ -227,7 +227,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 60,
         "locked": True,
-        "body_sha256": "8553fa13aac9f8085475205a0186332d2073b7c7ea6269e36e96854bfc6fa11f",
+        "body_sha256": "2379da4e1a8bd463db14982fdb84e661814165f59d6a1ff338b6c96ce4cc4887",
     },
     "seedance-v1-lite-image-to-video-fal": {
         "record_id": "b1056fec-d5d4-5391-94f1-28e9f2d06dcb",
@@ -241,7 +241,7 @@ MODELS = {
         "api_key_env": "FAL_KEY",
         "estimated_seconds": 60,
         "locked": False,
-        "body_sha256": "9381a58382860efecfa5afa327e4b69ba9371012311a5fdee3db264fa0b95167",
+        "body_sha256": "edadfc2325571d2a7372a89414b874ca600a86c3f53ae6085d53322d59885886",
     },
 }
 

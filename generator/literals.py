@@ -46,7 +46,7 @@ def literal(value: Any, depth: int = 0) -> str:
     if isinstance(value, float):
         if not math.isfinite(value):
             raise ValueError(f"cannot render non-finite number {value!r}")
-        return repr(value)
+        return repr(value).replace("e+", "e")  # ruff writes 1e16, not 1e+16
     if isinstance(value, Decimal):
         return string_literal(str(value))
     if isinstance(value, str):

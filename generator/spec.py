@@ -182,9 +182,12 @@ def _matches_type(value: Any, type_name: str) -> bool:
 
 
 def enum_key(value: Any) -> str:
-    """String key for enum labels and cost multipliers (5 -> "5", True -> "true")."""
+    """String key for enum labels and cost multipliers (5 -> "5", True -> "true").
+    Integral floats key like ints (1.0 -> "1"), so 1 and 1.0 pick the same entry."""
     if isinstance(value, str):
         return value
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
     return json.dumps(value)
 
 
@@ -353,6 +356,13 @@ class ModelSpec(_Strict):
                 out.append(
                     f"cost.per_unit: {param!r} must name an integer input "
                     f"(e.g. a number of images); inputs: {sorted(self.inputs)}"
+                )
+        for param in [*self.cost.multipliers, *self.cost.per_unit]:
+            field = self.inputs.get(param)
+            if field is not None and not field.required and field.default is None:
+                out.append(
+                    f"cost: input {param!r} prices the run but may be left out; "
+                    "give it a default or make it required"
                 )
         return out
 

@@ -28,7 +28,7 @@ from modelvault.errors import (
 )
 
 if TYPE_CHECKING:
-    from modelvault._run import cost, resume, run, run_async, status
+    from modelvault._run import Clock, cost, resume, run, run_async, status
     from modelvault.store import (
         Generation,
         GenerationStatus,
@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"
 
 _LAZY = {
+    "Clock": "modelvault._run",
     "cost": "modelvault._run",
     "resume": "modelvault._run",
     "run": "modelvault._run",
@@ -54,6 +55,7 @@ _LAZY = {
 
 __all__ = [
     "CatalogError",
+    "Clock",
     "Generation",
     "GenerationNotFoundError",
     "GenerationStatus",

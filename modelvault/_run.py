@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from functools import cache
@@ -30,6 +31,25 @@ from modelvault.errors import (
 from modelvault.store import Generation, GenerationStore, SQLiteStore
 
 ProgressCallback = Callable[[str, float, float], None]
+
+
+@dataclass(frozen=True)
+class Clock:
+    """What a model file uses for time: a monotonic reading and a way to wait."""
+
+    monotonic: Callable[[], float]
+    sleep: Callable[[float], None]
+    async_sleep: Callable[[float], Awaitable[None]] | None = None
+
+
+def _clock_kwargs(clock: Clock | None, *, aio: bool) -> dict[str, Any]:
+    if clock is None:
+        return {}
+    if not aio:
+        return {"monotonic": clock.monotonic, "sleep": clock.sleep}
+    if clock.async_sleep is None:
+        raise ValueError("an async run needs a Clock with async_sleep")
+    return {"monotonic": clock.monotonic, "sleep": clock.async_sleep}
 
 
 @cache
@@ -108,6 +128,7 @@ def run(
     base_url: str | None = None,
     client: httpx.Client | None = None,
     on_progress: ProgressCallback | None = None,
+    clock: Clock | None = None,
 ) -> Generation:
     """Run one generation and return its record.
 
@@ -134,6 +155,7 @@ def run(
                 base_url=base_url,
                 on_progress=on_progress,
                 timeout_s=timeout,
+                **_clock_kwargs(clock, aio=False),
             )
     finally:
         if owned:
@@ -152,6 +174,7 @@ async def run_async(
     base_url: str | None = None,
     client: httpx.AsyncClient | None = None,
     on_progress: ProgressCallback | None = None,
+    clock: Clock | None = None,
 ) -> Generation:
     """The async twin of `run` (the model file's `execute_async`)."""
     module = get(model_id)
@@ -172,6 +195,7 @@ async def run_async(
                 base_url=base_url,
                 on_progress=on_progress,
                 timeout_s=timeout,
+                **_clock_kwargs(clock, aio=True),
             )
     finally:
         if owned:
@@ -200,6 +224,7 @@ def resume(
     client: httpx.Client | None = None,
     timeout: float | None = None,
     on_progress: Callable[[Generation, str, float, float], None] | None = None,
+    clock: Clock | None = None,
 ) -> list[Generation]:
     """Continue polling unfinished generations (one, or all) until they end.
 
@@ -227,6 +252,7 @@ def resume(
                     base_urls=base_urls or {},
                     timeout=timeout,
                     on_progress=on_progress,
+                    clock=clock,
                 )
     finally:
         if owned:
@@ -243,6 +269,7 @@ def _resume_one(
     base_urls: Mapping[str, str],
     timeout: float | None,
     on_progress: Callable[[Generation, str, float, float], None] | None,
+    clock: Clock | None,
 ) -> None:
     if record.provider_task_id is None:
         store.update_generation(
@@ -281,6 +308,7 @@ def _resume_one(
                 elapsed_before_s=_elapsed_since(record.created_at),
                 on_progress=progress,
                 timeout_s=timeout,
+                **_clock_kwargs(clock, aio=False),
             )
     except (ProviderError, GenerationTimeoutError):
         pass  # recorded on the generation by the model file

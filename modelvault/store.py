@@ -100,24 +100,42 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
+def _status(value: Any) -> GenerationStatus:
+    try:
+        return GenerationStatus(value)
+    except ValueError:
+        allowed = [status.value for status in GenerationStatus]
+        raise StoreError(
+            f"unknown status {value!r}; expected one of {allowed}"
+        ) from None
+
+
 def _check_changes(changes: Mapping[str, Any]) -> None:
     unknown = set(changes) - _UPDATABLE
     if unknown:
         raise StoreError(f"cannot update fields {sorted(unknown)} of a generation")
     if "status" in changes:
-        GenerationStatus(changes["status"])
+        _status(changes["status"])
+    nulled = [
+        n for n in ("inputs", "cost", "status") if n in changes and changes[n] is None
+    ]
+    if nulled:
+        raise StoreError(f"{nulled} of a generation cannot be set to None")
 
 
 def _new_record(record: Mapping[str, Any]) -> dict[str, Any]:
     missing = {"id", "model_id", "model_record_id", "inputs", "cost"} - set(record)
     if missing:
         raise StoreError(f"a new generation needs {sorted(missing)}")
+    unknown = set(record) - set(_FIELDS)
+    if unknown:
+        raise StoreError(f"unknown generation fields {sorted(unknown)}")
     stamp = now_iso()
     row: dict[str, Any] = dict.fromkeys(_FIELDS)
     row.update({"status": GenerationStatus.PENDING, "outputs": []})
     row.update(record)
     row.update({"created_at": stamp, "updated_at": stamp})
-    GenerationStatus(row["status"])
+    _status(row["status"])
     return row
 
 
@@ -166,18 +184,21 @@ class MemoryStore:
     def get_generation(self, generation_id: str) -> Generation | None:
         with self._lock:
             row = self._rows.get(generation_id)
-            return None if row is None else _to_generation(row)
+            return None if row is None else _detached(row)
 
     def unfinished_generations(self) -> list[Generation]:
         with self._lock:
             rows = [r for r in self._rows.values() if r["status"] in UNFINISHED]
-            return [_to_generation(r) for r in sorted(rows, key=_created)]
+            return [_detached(r) for r in sorted(rows, key=_created)]
 
     def all_generations(self) -> list[Generation]:
         with self._lock:
-            return [
-                _to_generation(r) for r in sorted(self._rows.values(), key=_created)
-            ]
+            return [_detached(r) for r in sorted(self._rows.values(), key=_created)]
+
+
+def _detached(row: Mapping[str, Any]) -> Generation:
+    """A record sharing no objects with the store, as SQLite's reads are."""
+    return _to_generation(json.loads(json.dumps(row)))
 
 
 def _created(row: Mapping[str, Any]) -> str:
@@ -262,7 +283,7 @@ class SQLiteStore:
                     f"VALUES ({placeholders})",
                     values,
                 )
-        except sqlite3.IntegrityError as exc:
+        except sqlite3.Error as exc:
             raise StoreError(f"generation {row['id']} not stored: {exc}") from None
 
     def update_generation(self, generation_id: str, changes: Mapping[str, Any]) -> None:
@@ -270,13 +291,16 @@ class SQLiteStore:
         names = [*changes, "updated_at"]
         values = [_encode(name, changes[name]) for name in changes] + [now_iso()]
         assignments = ", ".join(f"{name} = ?" for name in names)
-        with self._transaction() as db:
-            cursor = db.execute(
-                f"UPDATE generations SET {assignments} WHERE id = ?",
-                [*values, generation_id],
-            )
-            if cursor.rowcount != 1:
-                raise StoreError(f"no generation {generation_id} in {self.path}")
+        try:
+            with self._transaction() as db:
+                rowcount = db.execute(
+                    f"UPDATE generations SET {assignments} WHERE id = ?",
+                    [*values, generation_id],
+                ).rowcount
+        except sqlite3.Error as exc:
+            raise StoreError(f"generation {generation_id} not updated: {exc}") from None
+        if rowcount != 1:
+            raise StoreError(f"no generation {generation_id} in {self.path}")
 
     def get_generation(self, generation_id: str) -> Generation | None:
         row = (
