@@ -6,7 +6,6 @@ Pure: no file or network access. `load_spec_text` parses YAML or JSON text;
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
 from decimal import Decimal
@@ -23,6 +22,10 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+
+from generator.cross_checks import cross_field_problems, enum_key, partial_problems
+
+__all__ = ["SpecError", "enum_key", "load_spec_text", "parse_spec"]
 
 # Record ids default to a name-based UUID so the same spec always yields the same
 # bytes (re-running the generator is a no-op). An explicit record id survives renames.
@@ -181,16 +184,6 @@ def _matches_type(value: Any, type_name: str) -> bool:
     return isinstance(value, list) and all(isinstance(v, str) for v in value)
 
 
-def enum_key(value: Any) -> str:
-    """String key for enum labels and cost multipliers (5 -> "5", True -> "true").
-    Integral floats key like ints (1.0 -> "1"), so 1 and 1.0 pick the same entry."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return json.dumps(value)
-
-
 class PollingBand(_Strict):
     until_s: Annotated[int, Field(gt=0)]
     every_s: Annotated[int, Field(gt=0)]
@@ -279,92 +272,18 @@ class ModelSpec(_Strict):
 
     @model_validator(mode="after")
     def _cross_field(self) -> Self:
-        problems = list(self._cost_problems())
-        if self.image_input_field is not None:
-            field = self.inputs.get(self.image_input_field)
-            if field is None:
-                problems.append(
-                    f"image_input_field {self.image_input_field!r} is not an input; "
-                    f"use one of {sorted(self.inputs)}"
-                )
-            elif field.type not in ("string", "array"):
-                problems.append("image_input_field must name a string or array input")
-        payload_keys = [i.provider_field or n for n, i in self.inputs.items()]
-        clashes = sorted(
-            {k for k in payload_keys if payload_keys.count(k) > 1}
-            | (set(payload_keys) & set(self.payload_constants))
+        problems = cross_field_problems(
+            inputs=self.inputs,
+            cost=self.cost,
+            image_input_field=self.image_input_field,
+            payload_constants=self.payload_constants,
+            provider=self.provider,
+            provider_model=self.provider_model,
         )
-        if clashes:
-            problems.append(
-                f"payload fields {clashes} are set twice (inputs' provider_field or "
-                "payload_constants); give each a distinct provider field"
-            )
-        if (
-            self.provider is ProviderFamily.FAL_QUEUE
-            and self.provider_model.count("/") < 1
-        ):
-            problems.append(
-                "provider_model for fal_queue must be an app id like "
-                "'fal-ai/flux/schnell'"
-            )
-        if self.provider is ProviderFamily.REPLICATE and not re.fullmatch(
-            r"[a-z0-9_.-]+/[a-z0-9_.-]+", self.provider_model
-        ):
-            problems.append(
-                "provider_model for replicate must be 'owner/name', e.g. "
-                "'black-forest-labs/flux-schnell'"
-            )
         if problems:
-            raise ValueError("; ".join(problems))
+            # parse_spec reports these one per path; this covers direct use.
+            raise ValueError("; ".join(f"{path}: {what}" for path, what in problems))
         return self
-
-    def _cost_problems(self) -> list[str]:
-        out: list[str] = []
-        for param, table in self.cost.multipliers.items():
-            field = self.inputs.get(param)
-            if field is None:
-                out.append(
-                    f"cost.multipliers.{param}: no input named {param!r}; "
-                    f"use one of {sorted(self.inputs)}"
-                )
-                continue
-            if field.type == "boolean":
-                allowed = ["false", "true"]
-            elif field.enum is not None:
-                allowed = [enum_key(v) for v in field.enum]
-            else:
-                out.append(
-                    f"cost.multipliers.{param}: input {param!r} has no enum; "
-                    "multipliers need a fixed set of values (add an enum)"
-                )
-                continue
-            unknown = [k for k in table if k not in allowed]
-            missing = [k for k in allowed if k not in table]
-            if unknown:
-                out.append(
-                    f"cost.multipliers.{param}: {unknown} are not values of "
-                    f"{param!r}; allowed: {allowed}"
-                )
-            if missing:
-                out.append(
-                    f"cost.multipliers.{param}: no multiplier for {missing}; "
-                    "give every value one"
-                )
-        for param in self.cost.per_unit:
-            field = self.inputs.get(param)
-            if field is None or field.type != "integer":
-                out.append(
-                    f"cost.per_unit: {param!r} must name an integer input "
-                    f"(e.g. a number of images); inputs: {sorted(self.inputs)}"
-                )
-        for param in [*self.cost.multipliers, *self.cost.per_unit]:
-            field = self.inputs.get(param)
-            if field is not None and not field.required and field.default is None:
-                out.append(
-                    f"cost: input {param!r} prices the run but may be left out; "
-                    "give it a default or make it required"
-                )
-        return out
 
     @property
     def effective_record_id(self) -> uuid.UUID:
@@ -410,12 +329,15 @@ def parse_spec(data: Any, source: str = "spec") -> ModelSpec:
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
+            if not err["loc"] and err["type"] == "value_error":
+                continue  # cross-field problems: listed one per path below
             message = err["msg"].removeprefix("Value error, ")
             if err["type"] == "extra_forbidden":
                 message = "unknown field; remove it or check its spelling"
             elif err["type"] == "enum":
                 message = f"{err['input']!r} is not allowed; {message.lower()}"
             problems.append((_problem_path(err["loc"]), message))
+        problems += partial_problems(data, InputSpec, CostSpec, ProviderFamily)
         raise SpecError(problems, source) from None
 
 

@@ -59,6 +59,7 @@ class Catalog:
         self.root = root
         self._models = _read_registry(root)
         self._by_record_id = {info.record_id: info for info in self._models.values()}
+        self._loaded: dict[str, ModuleType] = {}
 
     def models(self) -> list[ModelInfo]:
         return list(self._models.values())
@@ -72,10 +73,10 @@ class Catalog:
 
     def load_model(self, ref: str) -> ModuleType:
         info = self.resolve(ref)
-        name = f"modelvault.models.{info.group}.{Path(info.path).stem}"
-        loaded = sys.modules.get(name)
+        loaded = self._loaded.get(info.id)
         if loaded is not None:
             return loaded
+        name = f"modelvault.models.{info.group}.{Path(info.path).stem}"
         data = self._verified_bytes(info)
         module = ModuleType(name)
         module.__file__ = str(self.root / info.path)
@@ -85,6 +86,7 @@ class Catalog:
         except BaseException:
             del sys.modules[name]
             raise
+        self._loaded[info.id] = module
         return module
 
     def _verified_bytes(self, info: ModelInfo) -> bytes:

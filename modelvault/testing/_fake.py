@@ -1,0 +1,285 @@
+"""`FakeProvider`: a loopback fake of one provider family (see
+`modelvault.testing`).
+
+A `FakeProvider` owns the knobs, the records and the fault queue; the family's
+`FamilyApi` strategy answers the requests. All mutable state sits behind one
+lock per fake.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from collections.abc import Sequence
+
+from modelvault.testing._fal import FalQueueApi
+from modelvault.testing._family import FamilyApi, TaskBook
+from modelvault.testing._http import (
+    FaultQueue,
+    Incoming,
+    LoopbackServer,
+    Reply,
+    Serving,
+    redact_headers,
+)
+from modelvault.testing._kie import KieJobsApi, KieVeoApi
+from modelvault.testing._replicate import ReplicateApi
+from modelvault.testing._runware import RunwareApi
+from modelvault.testing._types import (
+    DEFAULT_API_KEY,
+    FAMILIES,
+    Config,
+    FakeTask,
+    Family,
+    Fault,
+    FaultKind,
+    KieHttpStatus,
+    Outcome,
+    OutputKind,
+    Phase,
+    RecordedRequest,
+)
+
+_APIS: dict[Family, type[FamilyApi]] = {
+    "kie_jobs": KieJobsApi,
+    "kie_veo": KieVeoApi,
+    "runware": RunwareApi,
+    "fal_queue": FalQueueApi,
+    "replicate": ReplicateApi,
+}
+
+
+class FakeProvider(Serving):
+    """A loopback fake of one provider API family.
+
+    Use as a context manager (or `start()`/`stop()`); point a model file at it
+    with `base_url=fake.base_url` and `api_key=fake.api_key`.
+
+    Knobs (constructor or `configure`, applied to tasks submitted afterwards):
+      polls        intermediate answers before the terminal one (0: the first
+                   poll already finishes); states progress through the family's
+                   documented pending states.
+      outcome      "success" | "failed" | "canceled" (canceled: replicate only).
+      result_urls  the output URLs of every task; default: one (or
+                   numberResults / num_images) URL per task under
+                   https://cdn.fake-<family>.test/.
+      output_kind  "image" | "video" | "audio": picks the result field (Runware
+                   imageURL/videoURL/audioURL, fal images/video/audio); default
+                   inferred from the task type, model or path.
+      error_message  the failure reason for a failed task.
+      kie_http_status  "mirror" (HTTP status = body code; default) or
+                   "always_200" (errors only in the body `code`). kie families.
+      veo_fail_flag  2 or 3: the successFlag of a failed Veo task.
+      fal_error_status  the HTTP status of a failed fal request's result.
+      adopt_unknown_tasks  False (default): a poll or result fetch for a task id
+                   this fake never issued gets the family's documented
+                   not-found error. True: the id is adopted, i.e. taken as a
+                   task submitted just now under the current knobs, so its
+                   progression starts at that request (for following up, in a
+                   new process, tasks an earlier fake accepted). The poll says
+                   little about the task: set output_kind to pick its result
+                   shape (default: inferred from the poll URL, else image).
+    """
+
+    def __init__(
+        self,
+        family: Family,
+        *,
+        api_key: str = DEFAULT_API_KEY,
+        polls: int = 2,
+        outcome: Outcome = "success",
+        result_urls: Sequence[str] | None = None,
+        output_kind: OutputKind | None = None,
+        error_message: str | None = None,
+        kie_http_status: KieHttpStatus = "mirror",
+        veo_fail_flag: int = 3,
+        fal_error_status: int = 422,
+        adopt_unknown_tasks: bool = False,
+    ) -> None:
+        if family not in FAMILIES:
+            raise ValueError(f"family must be one of {FAMILIES}, got {family!r}")
+        self.family: Family = family
+        self.api_key = api_key
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._book = TaskBook(family, lambda: self.base_url, Config())
+        self._api = _APIS[family](self._book)
+        self.configure(
+            polls=polls,
+            outcome=outcome,
+            result_urls=result_urls,
+            output_kind=output_kind,
+            error_message=error_message,
+            kie_http_status=kie_http_status,
+            veo_fail_flag=veo_fail_flag,
+            fal_error_status=fal_error_status,
+            adopt_unknown_tasks=adopt_unknown_tasks,
+        )
+        self._initial = dataclasses.replace(self._book.config)
+        self._faults = FaultQueue()
+        self._requests: list[RecordedRequest] = []
+        self._submit_count = 0
+        self._server: LoopbackServer | None = None
+
+    # -- lifecycle -------------------------------------------------------------
+    def start(self) -> FakeProvider:
+        """Bind 127.0.0.1 on a free port and serve in a daemon thread."""
+        if self._server is None:
+            self._stopping.clear()
+            self._server = LoopbackServer(self._dispatch)
+            self._server.start(name=f"fake-{self.family}")
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and close every open connection (quick; idempotent)."""
+        if self._server is not None:
+            self._stopping.set()
+            self._server.stop()
+            self._server = None
+
+    @property
+    def base_url(self) -> str:
+        """The origin to pass as a model file's `base_url`."""
+        if self._server is None:
+            raise RuntimeError(f"the {self.family} fake is not running: start() it")
+        return f"http://127.0.0.1:{self._server.port}"
+
+    # -- knobs -----------------------------------------------------------------
+    def configure(
+        self,
+        *,
+        polls: int | None = None,
+        outcome: Outcome | None = None,
+        result_urls: Sequence[str] | None = None,
+        output_kind: OutputKind | None = None,
+        error_message: str | None = None,
+        kie_http_status: KieHttpStatus | None = None,
+        veo_fail_flag: int | None = None,
+        fal_error_status: int | None = None,
+        adopt_unknown_tasks: bool | None = None,
+    ) -> None:
+        """Change knobs for tasks submitted from now on (None keeps a knob)."""
+        with self._lock:
+            self._book.config.update(
+                self.family,
+                polls=polls,
+                outcome=outcome,
+                result_urls=result_urls,
+                output_kind=output_kind,
+                error_message=error_message,
+                kie_http_status=kie_http_status,
+                veo_fail_flag=veo_fail_flag,
+                fal_error_status=fal_error_status,
+                adopt_unknown_tasks=adopt_unknown_tasks,
+            )
+
+    def inject(
+        self,
+        phase: Phase,
+        kind: FaultKind = "status",
+        *,
+        status: int = 500,
+        message: str | None = None,
+        retry_after: str | float | None = None,
+        delay_s: float = 0.0,
+        times: int = 1,
+    ) -> Fault:
+        """Queue a fault for the next `times` requests of `phase` (FIFO).
+
+        Phases: "submit"; "poll" (status checks); "result" (fal's result fetch,
+        and for the other families the poll that would deliver the terminal
+        answer, which matches "poll" faults too). 429 faults send Retry-After
+        (default "0") in the provider's header.
+        """
+        if kind == "status" and status == 429 and retry_after is None:
+            retry_after = "0"
+        fault = Fault(
+            phase=phase,
+            kind=kind,
+            status=status,
+            message=message,
+            retry_after=None if retry_after is None else str(retry_after),
+            delay_s=delay_s,
+            times=times,
+        )
+        with self._lock:
+            self._faults.add(fault)
+        return fault
+
+    def clear_faults(self) -> None:
+        with self._lock:
+            self._faults.clear()
+
+    @property
+    def pending_faults(self) -> list[Fault]:
+        """Faults not yet (fully) used, in order."""
+        with self._lock:
+            return self._faults.pending()
+
+    # -- records ---------------------------------------------------------------
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """Every request received so far, in arrival order."""
+        with self._lock:
+            return list(self._requests)
+
+    @property
+    def submit_count(self) -> int:
+        """Submit requests received (faulted or refused ones included)."""
+        with self._lock:
+            return self._submit_count
+
+    @property
+    def tasks(self) -> dict[str, FakeTask]:
+        """Snapshot of the accepted tasks by provider task id."""
+        with self._lock:
+            return {k: dataclasses.replace(t) for k, t in self._book.tasks.items()}
+
+    def task(self, task_id: str) -> FakeTask:
+        with self._lock:
+            return dataclasses.replace(self._book.tasks[task_id])
+
+    def reset(self) -> None:
+        """Forget requests, tasks, counters and faults; restore the knobs given
+        to the constructor."""
+        with self._lock:
+            self._book.config = dataclasses.replace(self._initial)
+            self._book.tasks.clear()
+            self._requests.clear()
+            self._faults.clear()
+            self._submit_count = 0
+
+    # -- dispatch --------------------------------------------------------------
+    def _dispatch(self, req: Incoming) -> Reply:
+        api = self._api
+        with self._lock:
+            phase, task_id = api.classify(req)
+            terminal = api.terminal(phase, task_id)
+            fault = self._faults.take(phase, terminal) if phase else None
+            if phase == "submit":
+                self._submit_count += 1
+        fault_kind = fault.kind if fault else None
+        if fault is not None and fault.kind == "latency":
+            self._stopping.wait(fault.delay_s)
+            fault = None
+        with self._lock:
+            if fault is not None:
+                reply = api.fault_reply(fault, task_id)
+            elif not api.authorized(req.headers, self.api_key):
+                reply = api.auth_error()
+            else:
+                reply = api.handle(req, phase)
+            self._requests.append(
+                RecordedRequest(
+                    method=req.method,
+                    path=req.path,
+                    query=dict(req.query),
+                    json=req.json,
+                    headers=redact_headers(req.headers),
+                    phase=phase,
+                    task_id=reply.task_id or task_id,
+                    status=None if reply.drop else reply.status,
+                    fault=fault_kind,
+                )
+            )
+        return reply

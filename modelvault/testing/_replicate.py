@@ -1,0 +1,122 @@
+"""Replicate fake: POST /v1/models/{owner}/{name}/predictions creates a
+prediction (201 + Location); GET /v1/predictions/{id} polls it; POST
+/v1/predictions/{id}/cancel cancels it. Errors are problem+json documents."""
+
+from __future__ import annotations
+
+import base64
+import secrets
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from modelvault.testing._family import ApiError, FamilyApi
+from modelvault.testing._http import STATUS_TEXT, Incoming, Reply, json_reply
+from modelvault.testing._types import FakeTask, Phase
+
+_NOT_FOUND = "The requested resource could not be found."
+# Where an adopted prediction (one this fake never created) says it came from.
+_ADOPTED_PATH = "/v1/models/fake/adopted/predictions"
+_STATUSES = {"success": "succeeded", "failed": "failed"}
+
+
+def _iso(ts: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ts)) + ".000000Z"
+
+
+def _new_id() -> str:
+    return base64.b32encode(secrets.token_bytes(16)).decode().lower().rstrip("=")
+
+
+class ReplicateApi(FamilyApi):
+    pending = ("starting", "processing")
+    auth_message = "You did not pass a valid authentication token"
+
+    def classify(self, req: Incoming) -> tuple[Phase | None, str | None]:
+        path = req.path.rstrip("/")
+        if req.method == "POST" and path.startswith("/v1/models/"):
+            return "submit", None
+        if req.method == "GET" and path.startswith("/v1/predictions/"):
+            return "poll", path.rsplit("/", 1)[-1]
+        return None, None
+
+    def render_error(self, error: ApiError) -> Reply:
+        problem = {
+            "type": f"https://replicate.com/docs/reference/http#{error.status}",
+            "title": STATUS_TEXT.get(error.status, "Error"),
+            "status": error.status,
+            "detail": error.message,
+        }
+        return json_reply(
+            error.status,
+            problem,
+            headers=error.headers,
+            content_type="application/problem+json",
+        )
+
+    def route(self, req: Incoming, phase: Phase | None) -> Reply:
+        segments = req.segments
+        if phase == "submit":
+            return self._create(req)
+        prediction, action = segments[:2] == ["v1", "predictions"], segments[3:]
+        if req.method == "POST" and prediction and action == ["cancel"]:
+            return self._cancel(self.book.tasks.get(segments[2]))
+        if phase == "poll" and len(segments) == 3:
+            task = self.find(segments[2], _ADOPTED_PATH, {}, [req.path])
+            if task is None:
+                return self.error(404, _NOT_FOUND)
+            self.advance(task)
+            return json_reply(200, self._prediction(task), task_id=task.id)
+        return self.error(404, _NOT_FOUND)
+
+    def _create(self, req: Incoming) -> Reply:
+        segments = req.segments
+        if len(segments) != 5 or segments[4] != "predictions":
+            return self.error(404, "Not found")
+        body = req.json
+        if not isinstance(body, Mapping) or not isinstance(body.get("input"), Mapping):
+            return self.error(422, "- input: input is required")
+        task = self.new_task(_new_id(), req.path, dict(body), [req.path])
+        prediction = self._prediction(task)
+        headers = {"Location": prediction["urls"]["get"]}
+        return json_reply(201, prediction, headers=headers, task_id=task.id)
+
+    def _cancel(self, task: FakeTask | None) -> Reply:
+        if task is None:
+            return self.error(404, _NOT_FOUND)
+        if not task.finished:
+            task.canceled = True
+            task.state = "canceled"
+        return json_reply(200, self._prediction(task), task_id=task.id)
+
+    def _prediction(self, task: FakeTask) -> dict[str, Any]:
+        status = "canceled" if task.canceled else task.state
+        status = _STATUSES.get(status, status)
+        owner, name = task.path.split("/")[3:5]
+        output: Any = None
+        if status == "succeeded":
+            urls = list(task.result_urls)
+            output = urls if task.output_kind == "image" else urls[0]
+            output = urls if len(urls) > 1 else output
+        done = status in ("succeeded", "failed", "canceled")
+        base = f"{self.book.base_url()}/v1/predictions/{task.id}"
+        return {
+            "id": task.id,
+            "model": f"{owner}/{name}",
+            "version": "hidden",
+            "input": task.request.get("input"),
+            "logs": "",
+            "output": output,
+            "data_removed": False,
+            "error": task.error_message if status == "failed" else None,
+            "status": status,
+            "created_at": _iso(task.created_at),
+            "started_at": _iso(task.created_at) if status != "starting" else None,
+            "completed_at": _iso(time.time()) if done else None,
+            "urls": {
+                "get": base,
+                "cancel": base + "/cancel",
+                "stream": f"{self.book.base_url()}/v1/streams/{task.id}",
+            },
+            "metrics": {"predict_time": 0.42} if done else {},
+        }

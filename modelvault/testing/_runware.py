@@ -1,0 +1,200 @@
+"""Runware fake: one endpoint (POST /v1) taking a JSON array of tasks; async
+tasks are acknowledged and then polled with a getResponse task, sync ones are
+answered with their result. Errors: {"errors": [{"code", "message", ...}]}."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from modelvault.testing._family import ApiError, FamilyApi
+from modelvault.testing._http import Incoming, Reply, json_reply
+from modelvault.testing._types import FakeTask, Phase
+
+_CODES = {
+    400: "invalidRequest",
+    401: "invalidApiKey",
+    402: "insufficientCredits",
+    403: "forbidden",
+    404: "notFound",
+    422: "invalidParameter",
+    429: "rateLimitExceeded",
+}
+_Items = list[dict[str, Any]]
+
+
+def _is_uuid(value: Any) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _poll_uuid(items: Any) -> str | None:
+    """The taskUUID of the first getResponse task in a request body, if any."""
+    for item in items if isinstance(items, list) else []:
+        if isinstance(item, Mapping) and item.get("taskType") == "getResponse":
+            return str(item.get("taskUUID"))
+    return None
+
+
+def _body(data: _Items, errors: _Items) -> dict[str, Any]:
+    body: dict[str, Any] = {"data": data}
+    if errors:
+        body["errors"] = errors
+    return body
+
+
+class RunwareApi(FamilyApi):
+    pending = ("processing",)
+
+    def classify(self, req: Incoming) -> tuple[Phase | None, str | None]:
+        if req.method != "POST" or req.path.rstrip("/") != "/v1":
+            return None, None
+        task_uuid = _poll_uuid(req.json)
+        return ("submit", None) if task_uuid is None else ("poll", task_uuid)
+
+    def auth_error(self) -> Reply:
+        return self.error(
+            401,
+            "Invalid API key. Get one at https://my.runware.ai/signup",
+            code="invalidApiKey",
+            parameter="apiKey",
+            task_type="authentication",
+        )
+
+    def render_error(self, error: ApiError) -> Reply:
+        item: dict[str, Any] = {
+            "code": error.code or _CODES.get(error.status, "internalError"),
+            "message": error.message,
+        }
+        if error.parameter:
+            item["parameter"] = error.parameter
+        if error.task_type:
+            item["taskType"] = error.task_type
+        if error.task_id:
+            item["taskUUID"] = error.task_id
+        return json_reply(error.status, {"errors": [item]}, headers=error.headers)
+
+    def route(self, req: Incoming, phase: Phase | None) -> Reply:
+        items = req.json
+        if phase is None:
+            return self.no_route(req)
+        if not isinstance(items, list) or not items:
+            return self.error(400, "the body must be a JSON array of tasks")
+        if phase == "poll":
+            return self._poll(req, str(_poll_uuid(items)))
+        return self._submit(req, items)
+
+    def _poll(self, req: Incoming, task_uuid: str) -> Reply:
+        kind = self.config.output_kind or "image"
+        adopted = {"taskType": f"{kind}Inference", "taskUUID": task_uuid}
+        task = self.find(task_uuid, req.path, adopted, [adopted["taskType"]])
+        if task is None:
+            return self._refuse(
+                f"no task found for taskUUID {task_uuid}",
+                "taskNotFound",
+                "getResponse",
+                task_uuid,
+            )
+        data, errors = self._items(task, self.advance(task))
+        return json_reply(200, _body(data, errors), task_id=task.id)
+
+    def _refuse(
+        self,
+        message: str,
+        code: str,
+        task_type: str,
+        task_id: str | None = None,
+        parameter: str = "taskUUID",
+    ) -> Reply:
+        """A 400 naming the refused `parameter` of one task."""
+        return self.error(
+            400,
+            message,
+            code=code,
+            parameter=parameter,
+            task_type=task_type,
+            task_id=task_id,
+        )
+
+    def _submit(self, req: Incoming, items: list[Any]) -> Reply:
+        acks: _Items = []
+        sync: list[FakeTask] = []
+        for item in items:
+            if not isinstance(item, Mapping):
+                return self.error(400, "every task must be a JSON object")
+            task_type = item.get("taskType")
+            raw_uuid = item.get("taskUUID")
+            if not isinstance(task_type, str) or not task_type:
+                return self.error(400, "taskType is required", parameter="taskType")
+            if not _is_uuid(raw_uuid):
+                return self._refuse(
+                    "taskUUID must be a UUID v4 string", "invalidTaskUUID", task_type
+                )
+            task_uuid = str(raw_uuid)
+            if task_uuid in self.book.tasks:
+                message = f"taskUUID {task_uuid} was already used"
+                return self._refuse(message, "duplicateTaskUUID", task_type, task_uuid)
+            if not isinstance(item.get("model"), str):
+                return self._refuse(
+                    "model is required",
+                    "missingParameter",
+                    task_type,
+                    task_uuid,
+                    parameter="model",
+                )
+            count = item.get("numberResults", 1)
+            task = self.new_task(
+                task_uuid,
+                req.path,
+                dict(item),
+                [task_type],
+                count=count if isinstance(count, int) else 1,
+            )
+            if item.get("deliveryMethod") == "async":
+                acks.append({"taskType": task_type, "taskUUID": task_uuid})
+            else:
+                sync.append(task)
+        data: _Items = list(acks)
+        errors: _Items = []
+        for task in sync:  # synchronous delivery: the answer is the result itself
+            task.polls = task.polls_needed
+            more_data, more_errors = self._items(task, self.advance(task))
+            data += more_data
+            errors += more_errors
+        body = _body(data, errors)
+        return json_reply(200, body, task_id=str(items[0].get("taskUUID")))
+
+    def _items(self, task: FakeTask, result: str) -> tuple[_Items, _Items]:
+        """(data, errors) items for a task after `advance` returned `result`."""
+        task_type = str(task.request.get("taskType"))
+        if result == "failed":
+            error = {
+                "code": "timeoutProvider",
+                "status": "error",
+                "message": task.error_message,
+                "taskType": task_type,
+                "taskUUID": task.id,
+            }
+            return [], [error]
+        if result == "pending":
+            pending = {"taskType": task_type, "taskUUID": task.id}
+            return [{**pending, "status": "processing"}], []
+        kind = task.output_kind
+        items = [
+            {
+                "taskType": task_type,
+                "taskUUID": task.id,
+                "status": "success",
+                f"{kind}UUID": str(uuid.uuid5(uuid.NAMESPACE_URL, url)),
+                f"{kind}URL": url,
+                "cost": 0.0013,
+            }
+            for url in task.result_urls
+        ]
+        return items, []
