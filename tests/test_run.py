@@ -380,3 +380,26 @@ def test_memory_store_works_the_same(fakes: FakeProviders, clock: VirtualClock) 
     record = _run("lyria-2-fal", fakes, store, clock)
     assert record.status is GenerationStatus.COMPLETED
     assert store.get_generation(record.id) == record
+
+
+def test_task_cancelled_at_the_provider_is_recorded_as_cancelled(
+    fakes: FakeProviders, store: SQLiteStore, clock: VirtualClock
+) -> None:
+    _fake_for(fakes, "flux-schnell-replicate").configure(outcome="canceled")
+    with pytest.raises(modelvault.ProviderError) as excinfo:
+        _run("flux-schnell-replicate", fakes, store, clock)
+    assert excinfo.value.kind == "cancelled"
+    record = store.get_generation(excinfo.value.generation_id or "")
+    assert record is not None and record.status is GenerationStatus.CANCELLED
+
+
+def test_malformed_answer_to_a_submit_is_not_resubmitted(
+    fakes: FakeProviders, store: SQLiteStore, clock: VirtualClock
+) -> None:
+    fake = _fake_for(fakes, "lyria-2-fal")
+    fake.inject("submit", kind="malformed")
+    with pytest.raises(modelvault.ProviderError) as excinfo:
+        _run("lyria-2-fal", fakes, store, clock)
+    assert excinfo.value.kind == "malformed"
+    assert "check your dashboard" in str(excinfo.value)
+    assert len([r for r in fake.requests if r.phase == "submit"]) == 1
