@@ -13,6 +13,8 @@ import yaml
 from generator.catalog import Catalog, build_catalog
 from generator.check import check_catalog
 from generator.config import ConfigError, Settings, load_settings
+from generator.git import GitError
+from generator.locks import Violation
 from generator.modelfile import ParsedModelFile
 from generator.operations import (
     OperationError,
@@ -27,6 +29,7 @@ from generator.outputs import CODEOWNERS_PATH, REGISTRY_PATH
 from generator.repo import find_root, read_catalog, read_text_or_none, write_files
 from generator.schema import spec_data_from_literals
 from generator.spec import ModelSpec, SpecError, load_spec_text
+from generator.verify import VerifyError, verify_range, verify_staged
 
 
 class _Context:
@@ -262,3 +265,68 @@ def check(fmt: str, root: Path | None) -> None:
         else:
             click.echo(f"ok: {count} model file(s), registry.py and CODEOWNERS agree")
     sys.exit(1 if findings else 0)
+
+
+def _report(violations: list[Violation], fmt: str, what: str) -> None:
+    if fmt == "json":
+        rows = [
+            {"path": v.path, "rule": v.rule, "message": v.message} for v in violations
+        ]
+        click.echo(json.dumps(rows, indent=2))
+    elif fmt == "github":
+        for v in violations:
+            message = v.message.replace("%", "%25").replace("\r", "%0D")
+            message = message.replace("\n", "%0A")
+            click.echo(f"::error file={v.path},title=modelvault {v.rule}::{message}")
+    else:
+        for v in violations:
+            click.echo(str(v))
+    if fmt != "json":
+        if violations:
+            click.echo(f"{len(violations)} lock violation(s) in {what}", err=True)
+        else:
+            click.echo(f"ok: {what} respects the locks", err=True)
+
+
+_format_option = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "github", "json"]),
+    default="text",
+    show_default=True,
+    help="github: workflow annotations; json: for tools.",
+)
+
+
+@main.command()
+@click.option("--base", required=True, help="The PR's base (branch, tag or commit).")
+@click.option("--head", default="HEAD", show_default=True, help="The PR's head.")
+@_format_option
+@_root_option
+def verify(base: str, head: str, fmt: str, root: Path | None) -> None:
+    """Check a PR range against the lock rules (CI: cannot be skipped)."""
+    repo = root.resolve() if root else Path.cwd()
+    try:
+        violations = verify_range(repo, base, head)
+    except (VerifyError, GitError) as exc:
+        raise click.ClickException(str(exc)) from None
+    _report(violations, fmt, f"{base}...{head}")
+    sys.exit(1 if violations else 0)
+
+
+@main.command()
+@click.argument("files", nargs=-1)
+@_root_option
+def hook(files: tuple[str, ...], root: Path | None) -> None:
+    """pre-commit hook: check the whole staged change against HEAD.
+
+    FILES are accepted and ignored: pre-commit never passes deleted files, and a
+    batch of names is not the whole change, so every call checks all of it.
+    """
+    repo = root.resolve() if root else Path.cwd()
+    try:
+        violations = verify_staged(repo)
+    except (VerifyError, GitError) as exc:
+        raise click.ClickException(str(exc)) from None
+    _report(violations, "text", "the staged change")
+    sys.exit(1 if violations else 0)

@@ -1,0 +1,130 @@
+"""Rule 5 for a change set: registry.py and CODEOWNERS at head must be what the
+generator makes from the model files at head. Pure.
+
+Reading every model file on each commit would not scale, so the expected files are
+the base's, patched for the models the change touches. That trusts the base's
+derived files for untouched models; CI's `python -m generator check` re-derives
+everything at head. A base whose registry.py does not parse falls back to a full
+re-derivation by the caller.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from generator.config import Settings
+from generator.locks import Violation
+from generator.modelfile import ParsedModelFile
+from generator.outputs import (
+    CODEOWNERS_PATH,
+    REGISTRY_PATH,
+    assemble_registry,
+    entry_block,
+    record_line,
+    registry_entry,
+    render_codeowners_for,
+)
+
+_ENTRY_START = re.compile(r'^    "([^"\\]+)": \{$')
+_RECORD_LINE = re.compile(r'^    "([0-9a-f-]{36})": "([^"\\]+)",$')
+_LOCKED_LINE = re.compile(r"^/(models/\S+) ")
+
+
+@dataclass
+class RegistryText:
+    blocks: dict[str, str]  # model id -> its lines in MODELS
+    record_lines: dict[str, str]  # record id -> its line in RECORD_IDS
+    ids_by_record: dict[str, str]
+
+
+def parse_registry_text(text: str) -> RegistryText | None:
+    """Split a generated registry.py back into its per-model parts; None when the
+    text is not in the generator's layout (so nothing is trusted from it)."""
+    blocks: dict[str, str] = {}
+    records: dict[str, str] = {}
+    ids: dict[str, str] = {}
+    current: str | None = None
+    lines: list[str] = []
+    section = None
+    for line in text.splitlines(keepends=True):
+        bare = line.rstrip("\n")
+        if bare in ("MODELS = {", "MODELS = {}"):
+            section = "models"
+        elif bare in ("RECORD_IDS = {", "RECORD_IDS = {}"):
+            section = "records"
+        elif section == "models" and current is None and _ENTRY_START.match(bare):
+            current, lines = _ENTRY_START.match(bare).group(1), [line]  # type: ignore[union-attr]
+        elif current is not None:
+            lines.append(line)
+            if bare == "    },":
+                blocks[current], current = "".join(lines), None
+        elif section == "records" and (match := _RECORD_LINE.match(bare)):
+            records[match.group(1)] = line
+            ids[match.group(1)] = match.group(2)
+    registry = RegistryText(blocks, records, ids)
+    if assemble_registry(registry.blocks, registry.record_lines) != text:
+        return None
+    return registry
+
+
+@dataclass(frozen=True)
+class ModelDelta:
+    """A touched path: the model it held before and holds after (None if none)."""
+
+    old: ParsedModelFile | None
+    new: ParsedModelFile | None
+
+
+def expected_registry(base: RegistryText, deltas: list[ModelDelta]) -> str:
+    blocks = dict(base.blocks)
+    records = dict(base.record_lines)
+    ids = dict(base.ids_by_record)
+    for delta in deltas:
+        if delta.old is not None:
+            blocks.pop(delta.old.config["id"], None)
+            if ids.get(delta.old.config["record_id"]) == delta.old.config["id"]:
+                records.pop(delta.old.config["record_id"], None)
+    for delta in deltas:
+        if delta.new is not None:
+            model_id, record_id = delta.new.config["id"], delta.new.config["record_id"]
+            blocks[model_id] = entry_block(model_id, registry_entry(delta.new))
+            records[record_id] = record_line(record_id, model_id)
+    return assemble_registry(blocks, records)
+
+
+def locked_paths_in(codeowners: str) -> set[str]:
+    return {
+        match.group(1)
+        for line in codeowners.splitlines()
+        if (match := _LOCKED_LINE.match(line))
+    }
+
+
+def expected_codeowners(
+    base_locked: set[str],
+    touched: dict[str, ParsedModelFile | None],
+    settings: Settings,
+) -> str:
+    locked = base_locked - set(touched)
+    locked |= {path for path, model in touched.items() if model and model.header.locked}
+    return render_codeowners_for(sorted(locked), settings)
+
+
+def derived_violations(
+    expected: dict[str, str], actual: dict[str, str | None]
+) -> list[Violation]:
+    out = []
+    for path in (REGISTRY_PATH, CODEOWNERS_PATH):
+        if actual.get(path) != expected[path]:
+            state = "is missing" if actual.get(path) is None else "does not match"
+            out.append(
+                Violation(
+                    path,
+                    "derived-file",
+                    f"{state} what the generator makes from the model files; do not "
+                    "edit it by hand: run python -m generator sync and commit the "
+                    "result",
+                )
+            )
+    return out

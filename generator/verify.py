@@ -1,0 +1,191 @@
+"""Run the lock rules over a git change set: a PR range (`verify`) or the staged
+change (the pre-commit hook). The I/O is here; the rules are in generator.locks
+and generator.derived."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from generator import git
+from generator.catalog import build_catalog
+from generator.config import DEFAULT_MAINTAINERS, DEFAULT_REVIEWERS, Settings
+from generator.derived import (
+    ModelDelta,
+    derived_violations,
+    expected_codeowners,
+    expected_registry,
+    locked_paths_in,
+    parse_registry_text,
+)
+from generator.locks import (
+    MODELS_PREFIX,
+    FileChange,
+    FileState,
+    Violation,
+    check_changes,
+)
+from generator.modelfile import ModelFileError, ParsedModelFile, parse_model_file
+from generator.outputs import CODEOWNERS_PATH, REGISTRY_PATH
+from generator.repo import CatalogFiles
+
+_DERIVED = (REGISTRY_PATH, CODEOWNERS_PATH)
+_ABSENT = "000000"
+
+
+class VerifyError(Exception):
+    """The change set could not be read (missing refs, shallow history, ...)."""
+
+
+@dataclass(frozen=True)
+class Revisions:
+    """Object-name prefixes for the two sides: "<commit>:" or ":" (the index)."""
+
+    old: str
+    new: str
+
+
+def _settings_from(pyproject: bytes | None) -> Settings:
+    if pyproject is None:
+        return Settings()
+    try:
+        table = tomllib.loads(pyproject.decode("utf-8")).get("tool", {})
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+        return Settings()
+    section = table.get("modelvault", {})
+    return Settings(
+        reviewers=section.get("reviewers", DEFAULT_REVIEWERS),
+        maintainers=section.get("maintainers", DEFAULT_MAINTAINERS),
+    )
+
+
+def _model(path: str, state: FileState | None) -> ParsedModelFile | None:
+    if state is None or not path.endswith(".py"):
+        return None
+    try:
+        return parse_model_file(path, state.data)
+    except ModelFileError:
+        return None
+
+
+def evaluate(
+    repo: Path, raw: list[git.RawChange], revisions: Revisions, only: set[str] | None
+) -> list[Violation]:
+    """Violations of a change set; `only` limits model findings to those paths
+    (pre-commit may pass a batch of file names; derived files are always checked)."""
+    model_changes = [c for c in raw if c.path.startswith(MODELS_PREFIX)]
+    oids = {
+        oid
+        for c in model_changes
+        for oid in (c.old_oid, c.new_oid)
+        if oid != git.ZERO_OID
+    }
+    names = [
+        f"{side}{path}"
+        for side in (revisions.old, revisions.new)
+        for path in (*_DERIVED, "pyproject.toml")
+    ]
+    blobs = git.read_objects(repo, [*sorted(oids), *names])
+
+    def state(mode: str, oid: str) -> FileState | None:
+        if mode == _ABSENT:
+            return None
+        return FileState(mode, blobs.get(oid) or b"")
+
+    changes = [
+        FileChange(c.path, state(c.old_mode, c.old_oid), state(c.new_mode, c.new_oid))
+        for c in model_changes
+    ]
+    violations = [v for v in check_changes(changes) if only is None or v.path in only]
+    if model_changes or any(c.path in (*_DERIVED, "pyproject.toml") for c in raw):
+        settings = _settings_from(blobs.get(f"{revisions.new}pyproject.toml"))
+        expected = _expected_derived(repo, changes, revisions, blobs, settings)
+        actual = {p: _text(blobs.get(f"{revisions.new}{p}")) for p in _DERIVED}
+        violations += derived_violations(expected, actual)
+    return violations
+
+
+def _text(data: bytes | None) -> str | None:
+    return None if data is None else data.decode("utf-8", "replace")
+
+
+def _expected_derived(
+    repo: Path,
+    changes: list[FileChange],
+    revisions: Revisions,
+    blobs: dict[str, bytes | None],
+    settings: Settings,
+) -> dict[str, str]:
+    base_registry = parse_registry_text(
+        _text(blobs.get(f"{revisions.old}{REGISTRY_PATH}")) or ""
+    )
+    base_codeowners = _text(blobs.get(f"{revisions.old}{CODEOWNERS_PATH}"))
+    if base_registry is None or base_codeowners is None:
+        return _full_derivation(repo, revisions.new, settings)
+    deltas = [ModelDelta(_model(c.path, c.old), _model(c.path, c.new)) for c in changes]
+    touched = {c.path: _model(c.path, c.new) for c in changes}
+    return {
+        REGISTRY_PATH: expected_registry(base_registry, deltas),
+        CODEOWNERS_PATH: expected_codeowners(
+            locked_paths_in(base_codeowners), touched, settings
+        ),
+    }
+
+
+def _full_derivation(repo: Path, new: str, settings: Settings) -> dict[str, str]:
+    """Every model file at `new`, read in one batch (slow path: no usable base)."""
+    if new == git.INDEX:
+        listing = git.git(repo, "ls-files", "-z", "--", MODELS_PREFIX)
+    else:
+        tree = new.rstrip(":")
+        listing = git.git(
+            repo, "ls-tree", "-r", "-z", "--name-only", tree, "--", MODELS_PREFIX
+        )
+    paths = [p for p in listing.decode("utf-8", "surrogateescape").split("\0") if p]
+    contents = git.read_objects(repo, [f"{new}{p}" for p in paths])
+    files = CatalogFiles(
+        model_files={
+            p: data
+            for p in paths
+            if p.endswith(".py") and (data := contents[f"{new}{p}"]) is not None
+        }
+    )
+    return build_catalog(files).derived_files(settings)
+
+
+def verify_range(repo: Path, base: str, head: str = "HEAD") -> list[Violation]:
+    """Violations of everything `head` adds on top of its merge base with `base`."""
+    head_id = git.resolve(repo, head)
+    base_id = git.resolve(repo, base)
+    shallow = git.is_shallow(repo)
+    hint = (
+        " This clone is shallow: fetch the full history (actions/checkout with "
+        "fetch-depth: 0, or git fetch --unshallow)."
+        if shallow
+        else ""
+    )
+    if head_id is None:
+        raise VerifyError(f"head {head!r} is not a commit here.{hint}")
+    if base_id is None:
+        raise VerifyError(
+            f"base {base!r} is not a commit here; fetch it (git fetch origin "
+            f"{base}).{hint}"
+        )
+    merge_base = git.merge_base(repo, base_id, head_id)
+    if merge_base is None:
+        raise VerifyError(
+            f"{base} and {head} share no history, so the change cannot be "
+            f"isolated.{hint or ' Are they from the same repository?'}"
+        )
+    raw = git.diff_trees(repo, merge_base, head_id)
+    return evaluate(repo, raw, Revisions(f"{merge_base}:", f"{head_id}:"), None)
+
+
+def verify_staged(repo: Path, only: set[str] | None = None) -> list[Violation]:
+    """Violations of the staged change (index against HEAD, or against nothing
+    before the first commit)."""
+    old = git.head_or_empty_tree(repo)
+    raw = git.diff_index(repo, old)
+    old_prefix = f"{old}:" if old != git.EMPTY_TREE else "EMPTY:"
+    return evaluate(repo, raw, Revisions(old_prefix, git.INDEX), only)
