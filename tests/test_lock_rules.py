@@ -37,15 +37,21 @@ def with_body(data: bytes, body: bytes, *, rehash: bool = False) -> bytes:
     return render_header(header).encode() + body
 
 
-def unlocked(data: bytes, **fields: str | None) -> bytes:
+def unlocked(
+    data: bytes,
+    *,
+    unlocked_by: str | None = "@bob",
+    unlock_reason: str | None = "new parameter",
+) -> bytes:
     header, body = read_header(data)
-    values: dict[str, str | None] = {
-        "unlocked_by": "@bob",
-        "unlocked_at": "2030-01-01T00:00:00Z",
-        "unlock_reason": "new parameter",
-    }
-    values.update(fields)
-    return render_header(replace(header, locked=False, **values)).encode() + body
+    flipped = replace(
+        header,
+        locked=False,
+        unlocked_by=unlocked_by,
+        unlocked_at="2030-01-01T00:00:00Z",
+        unlock_reason=unlock_reason,
+    )
+    return render_header(flipped).encode() + body
 
 
 def test_the_catalog_has_the_expected_lock_states() -> None:
