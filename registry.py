@@ -17,7 +17,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 20,
         "locked": True,
-        "body_sha256": "c691cde2baad4329c3cba213c7d6353c190a8e0eb9ea1dfbea929359cf83d3c8",
+        "body_sha256": "2c8dd07e7de4ef5eb55f88bbc63db166e8542954139d6071a818d34456769ac2",
     },
     "elevenlabs-tts-turbo-2-5": {
         "record_id": "b3047529-98b5-53bc-9b32-ffdc13c14a8b",
@@ -31,7 +31,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 15,
         "locked": True,
-        "body_sha256": "a010cde0f51cd41496064a4d0d6f402f0d04a0217a9d0fbb89035cece888a398",
+        "body_sha256": "71edd5d4d865b7d96eb8e0114d7659b9f060ba456a65edaa30600b7c0c64d010",
     },
     "flux-1-schnell-fal": {
         "record_id": "f3b47059-0da0-56c5-92ec-3eb736fd475e",
@@ -45,7 +45,7 @@ MODELS = {
         "api_key_env": "FAL_KEY",
         "estimated_seconds": 5,
         "locked": False,
-        "body_sha256": "979a16d64b509324d1d983790a80b9723b6b2b539e571a0012846b87ff897587",
+        "body_sha256": "dc8209762f8602c0772c7a647a0615fa2d90d1d856e2e05ee1119e394244c72b",
     },
     "flux-1-schnell-runware": {
         "record_id": "053e51fa-19df-5c8f-8b26-7854650d9e26",
@@ -59,7 +59,7 @@ MODELS = {
         "api_key_env": "RUNWARE_API_KEY",
         "estimated_seconds": 5,
         "locked": True,
-        "body_sha256": "4de66de473795867650c1da2dd71a646bca8cd963bb2b51ef9eacfbef8e27c02",
+        "body_sha256": "8c94ba60b5a66b00562d4c4e6a07ad3ba51d3daf8053bd0fce7e362213c97d27",
     },
     "flux-schnell-replicate": {
         "record_id": "8c662f52-e0e8-5a62-9728-8286c2ce68a4",
@@ -73,7 +73,7 @@ MODELS = {
         "api_key_env": "REPLICATE_API_TOKEN",
         "estimated_seconds": 4,
         "locked": True,
-        "body_sha256": "7dd7b9d1f89faf241953d714310834cae33bd8f19b5c1be952a174421595da28",
+        "body_sha256": "a5e5df62a4bfec51c99f7a44ad38d68f2465086c5da54043667feb8319282501",
     },
     "google-veo-3-1-fast": {
         "record_id": "35fb2dcf-a0a2-5464-a745-6550fe8d9bc0",
@@ -87,7 +87,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 90,
         "locked": True,
-        "body_sha256": "6eba791a4041c2844879ed9c58f9834a4212961b22495c7a21508c577273ebae",
+        "body_sha256": "e92d947bdef7e2bf356428431a25c9042f6b7568ccf2b4dff0a4586a09ecd717",
     },
     "google-veo-3-1-fast-image-to-video": {
         "record_id": "812870c6-2613-5c61-a1ad-2d42795de29a",
@@ -101,7 +101,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 90,
         "locked": True,
-        "body_sha256": "18a710eb69fdf274f5953adb9bf1f4a56fccae3b70ae7a83a3336bbcfe3f81be",
+        "body_sha256": "e6a19259a8417a43989648860cae137f93bac1a11a9b5871f623577bdd969833",
     },
     "google-veo-3-1-hq": {
         "record_id": "0db5f3c5-e19c-5daf-8f8f-4ddd1f17ce19",
@@ -115,7 +115,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 180,
         "locked": True,
-        "body_sha256": "77fa58f8d1d364e838fbcfa5aff3f66998a62739ec90a29454de9b34fa550a6c",
+        "body_sha256": "0f39ea589b9554bed3013a07dc08af8f2ed470616023a66fc1be82038e250bd0",
     },
     "lyria-2-fal": {
         "record_id": "ea200d1f-ea6f-507a-beed-22eec3b27732",
@@ -129,7 +129,7 @@ MODELS = {
         "api_key_env": "FAL_KEY",
         "estimated_seconds": 40,
         "locked": True,
-        "body_sha256": "34e4db60fb7a605980f5f94deae5d0898c36a21a83a1acb84ce1cb82860560d3",
+        "body_sha256": "3fb4cbd4827cb9116c1d2cf6f9146acc64717227601cdb1fa4726ab9b655e2f8",
     },
     "minimax-speech-02-turbo-replicate": {
         "record_id": "f28b2fb9-215a-5795-a36f-f91433dd4e04",
@@ -143,7 +143,7 @@ MODELS = {
         "api_key_env": "REPLICATE_API_TOKEN",
         "estimated_seconds": 10,
         "locked": False,
-        "body_sha256": "e456cc6317d535bb55b6d1c37aa583cdea2f4692cdf825e0ab9222c21de45c81",
+        "body_sha256": "5347c433a7d15c2a78fe18dc5e41e9cc2cb48ba666eea2630fc798c91bd46539",
     },
     "recraft-crisp-upscale": {
         "record_id": "62dcd271-1b6c-5a47-a59c-e66e2188a439",
@@ -157,7 +157,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 15,
         "locked": True,
-        "body_sha256": "cda056ff309d3c3bebe0a9be393484c30390b5e83109893ea8fd4d6c8876642d",
+        "body_sha256": "3c4b2923daae7b1f00d46e14747efe779fa1c2d11488f30edcc16166c50ed708",
     },
     "recraft-crisp-upscale-fal": {
         "record_id": "44387b1e-c725-56d5-98d0-db51f8e5592b",
@@ -171,7 +171,7 @@ MODELS = {
         "api_key_env": "FAL_KEY",
         "estimated_seconds": 15,
         "locked": True,
-        "body_sha256": "fcb1a849ffd07afae10d6360db510754d7acec02619b46c6db20ae99268e6b95",
+        "body_sha256": "db9116faf4439e991dc2d01d0616e6182fd5c0d5b637a697a32c818b93bd1e37",
     },
     "recraft-remove-background": {
         "record_id": "5110c27a-15ab-5422-9392-2f669f4acd36",
@@ -185,7 +185,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 10,
         "locked": True,
-        "body_sha256": "a9672842d556e63f05b60443ef1df3068bce414abc4c77852b03be414b464767",
+        "body_sha256": "591507363c44d6df1537df8d84880d34b0ae95abc45256d38bf14a883d7aa5d2",
     },
     "seedance-1-0-pro-runware": {
         "record_id": "3f585588-de46-5357-beb0-6370fbb01a67",
@@ -199,7 +199,7 @@ MODELS = {
         "api_key_env": "RUNWARE_API_KEY",
         "estimated_seconds": 120,
         "locked": False,
-        "body_sha256": "b88a8813176a430f01fd4016b28ac2e482d53c90060d2859082249613c83b293",
+        "body_sha256": "ab89094d7285dfa021f2dcc5be2f66829ea39a313d5096e01d05461d45c604ab",
     },
     "seedance-v1-lite": {
         "record_id": "f1d51e3d-3c40-59ee-86e0-842398a4dee6",
@@ -213,7 +213,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 60,
         "locked": True,
-        "body_sha256": "bf357663572dff826084105c8018c849599c4c2185d9c54509b593d81d7f1548",
+        "body_sha256": "3c21a3f9aad68588532d41feb4a3ec81d691d1dc9d292a9db08ef18093dc74ea",
     },
     "seedance-v1-lite-image-to-video": {
         "record_id": "b676ba91-803d-5f81-a86a-8adbbb812bbb",
@@ -227,7 +227,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 60,
         "locked": True,
-        "body_sha256": "2379da4e1a8bd463db14982fdb84e661814165f59d6a1ff338b6c96ce4cc4887",
+        "body_sha256": "8d43acd1d89a61bebcc036cb5c4944b72157b5ce3d83c401a97e8ff3292d1b75",
     },
     "seedance-v1-lite-image-to-video-fal": {
         "record_id": "b1056fec-d5d4-5391-94f1-28e9f2d06dcb",
@@ -241,7 +241,7 @@ MODELS = {
         "api_key_env": "FAL_KEY",
         "estimated_seconds": 60,
         "locked": False,
-        "body_sha256": "edadfc2325571d2a7372a89414b874ca600a86c3f53ae6085d53322d59885886",
+        "body_sha256": "808228ad71c3b1010b3b84368a688f548ecff717930723f2e17be66101d8af20",
     },
 }
 

@@ -39,7 +39,6 @@ import os
 import pstats
 import resource
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -59,6 +58,7 @@ from modelvault.store import GenerationStore
 from modelvault.testing import FakeProvider, Family
 
 BENCH_DIR = Path(__file__).resolve().parent
+REPO = BENCH_DIR.parent
 MODEL_ID = "flux-schnell-replicate"
 FAMILY: Family = "replicate"
 KEY = "r8-bench-0123456789abcdef0123456789"
@@ -67,7 +67,7 @@ COLD_TARGET = 1.5
 HTTP_TIMEOUT_S = 30.0  # what the model file passes on every request
 
 
-# -- the fake, in its own process ---------------------------------------------
+# -- the fake, in its own process ----------------------------------------------
 def _fake_stats(fake: FakeProvider) -> dict[str, Any]:
     requests = fake.requests
     phases = Counter(str(r.phase) for r in requests)
@@ -132,7 +132,7 @@ class RemoteFake:
         self._process.join(timeout=10)
 
 
-# -- one generation, two ways ---------------------------------------------------
+# -- one generation, two ways --------------------------------------------------
 async def _no_sleep(seconds: float) -> None:
     return None
 
@@ -220,7 +220,7 @@ async def bounded(count: int, limit: int, one: Generation) -> list[str]:
     return await asyncio.gather(*(gated(i) for i in range(count)))
 
 
-# -- measurement helpers ----------------------------------------------------------
+# -- measurement helpers -------------------------------------------------------
 @dataclass
 class Samples:
     wall: list[float] = field(default_factory=list)  # seconds per generation
@@ -287,7 +287,7 @@ async def timed_pass(
     return wall, cpu, float(stats["fake_cpu_s"])
 
 
-# -- (1) overhead ------------------------------------------------------------------
+# -- (1) overhead --------------------------------------------------------------
 @dataclass
 class Overhead:
     n: int
@@ -411,12 +411,14 @@ async def profile_runtime(fake: RemoteFake, tmp: Path, n: int, limit: int) -> st
     store.close()
     out = io.StringIO()
     stats = pstats.Stats(profiler, stream=out)
-    stats.sort_stats("tottime").print_stats(20)
-    stats.sort_stats("cumulative").print_stats(25)
-    return out.getvalue()
+    stats.sort_stats("tottime").print_stats(12)
+    # what the runtime itself calls besides HTTP (cumulative, per pass)
+    stats.print_callees(r"_run.py.*\(run_async\)|\(execute_async\)|\(resume_async\)")
+    text = out.getvalue().replace(str(REPO) + "/", "").replace(sys.prefix + "/", "")
+    return "\n".join(line for line in text.splitlines() if line.strip())
 
 
-# -- (2) concurrency ------------------------------------------------------------------
+# -- (2) concurrency -----------------------------------------------------------
 @dataclass
 class Concurrency:
     count: int
@@ -429,8 +431,9 @@ class Concurrency:
     fake: dict[str, Any]
     rss_delta_kib: int | None
     rss_how: str
-    traced_peak: int
+    traced_peak: int | None
     correct: bool
+    errors: list[str]
 
 
 def reset_peak_rss() -> bool:
@@ -454,14 +457,19 @@ def proc_status_kib(key: str) -> int | None:
 
 async def gather_runtime(
     count: int, client: httpx.AsyncClient, url: str, store: GenerationStore
-) -> list[str]:
-    return await asyncio.gather(
-        *(runtime_generation(i, client, url, store) for i in range(count))
+) -> tuple[list[str], list[str]]:
+    """All at once; (generation ids, errors) - an error does not stop the rest."""
+    results = await asyncio.gather(
+        *(runtime_generation(i, client, url, store) for i in range(count)),
+        return_exceptions=True,
     )
+    ids = [r for r in results if isinstance(r, str)]
+    errors = [f"{type(r).__name__}: {r}" for r in results if not isinstance(r, str)]
+    return ids, errors
 
 
 async def measure_concurrency(
-    fake: RemoteFake, tmp: Path, count: int, connections: int
+    fake: RemoteFake, tmp: Path, count: int, connections: int, traced: bool
 ) -> Concurrency:
     limits = httpx.Limits(
         max_connections=connections, max_keepalive_connections=connections
@@ -470,14 +478,16 @@ async def measure_concurrency(
     url = fake.base_url
     async with httpx.AsyncClient(limits=limits) as client:
         # warm-up (untimed): model file loaded, pool filled
-        await gather_runtime(connections, client, url, MemoryStore())
+        _, warm_errors = await gather_runtime(connections, client, url, MemoryStore())
+        if warm_errors:
+            raise SystemExit(f"bench: (2) warm-up failed: {warm_errors[0]}")
         fake.reset()
         store = SQLiteStore(tmp / "concurrent.sqlite3")
         hwm_reset = reset_peak_rss()
         rss_before = proc_status_kib("VmRSS") if hwm_reset else None
         maxrss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         start = time.perf_counter()
-        ids = await gather_runtime(count, client, url, store)
+        ids, errors = await gather_runtime(count, client, url, store)
         runtime_s = time.perf_counter() - start
         if hwm_reset and rss_before is not None:
             peak = proc_status_kib("VmHWM")
@@ -493,14 +503,16 @@ async def measure_concurrency(
         distinct_tasks = len({r.provider_task_id for r in stored})
         store.close()
 
-        # Python allocations, on a second identical run (tracemalloc slows it).
-        fake.reset()
-        traced_store = SQLiteStore(tmp / "concurrent-traced.sqlite3")
-        tracemalloc.start()
-        await gather_runtime(count, client, url, traced_store)
-        traced_peak = tracemalloc.get_traced_memory()[1]
-        tracemalloc.stop()
-        traced_store.close()
+        traced_peak: int | None = None
+        if traced:  # Python allocations, on a second identical run (slower)
+            fake.reset()
+            traced_store = SQLiteStore(tmp / "concurrent-traced.sqlite3")
+            tracemalloc.start()
+            _, traced_errors = await gather_runtime(count, client, url, traced_store)
+            traced_peak = tracemalloc.get_traced_memory()[1]
+            tracemalloc.stop()
+            traced_store.close()
+            errors += [f"(tracemalloc run) {e}" for e in traced_errors]
 
         # Baseline: the same requests from bare httpx, all at once.
         fake.reset()
@@ -520,6 +532,7 @@ async def measure_concurrency(
         and fake_stats["distinct_submitted"] == count
         and fake_stats["phases"] == {"submit": count, "poll": count}
         and len(set(raw_ids)) == count
+        and not errors
     )
     return Concurrency(
         count=count,
@@ -534,10 +547,11 @@ async def measure_concurrency(
         rss_how=how,
         traced_peak=traced_peak,
         correct=correct,
+        errors=errors,
     )
 
 
-# -- (3) cold start ---------------------------------------------------------------------
+# -- (3) cold start ------------------------------------------------------------
 @dataclass
 class ColdStart:
     count: int
@@ -592,7 +606,7 @@ def measure_cold_start(count: int, repeat: int) -> ColdStart:
     )
 
 
-# -- report ---------------------------------------------------------------------------------
+# -- report --------------------------------------------------------------------
 Row = tuple[str, str, str, str, str, str]
 
 
@@ -610,6 +624,7 @@ def print_table(rows: Sequence[Row]) -> None:
 def overhead_rows(o: Overhead) -> list[Row]:
     raw, sql, mem = o.samples["raw"], o.samples["sqlite"], o.samples["memory"]
     ratio = sql.median / raw.median
+    paired = statistics.median(s / r for s, r in zip(sql.wall, raw.wall, strict=True))
     extra = sql.median - raw.median
     sqlite_part = sql.median - mem.median
     alone = o.store_alone
@@ -628,6 +643,14 @@ def overhead_rows(o: Overhead) -> list[Row]:
             fmt_s(raw.min),
             f"{sql.min / raw.min:5.2f}x",
             "",
+            "",
+        ),
+        (
+            "    paired: median of per-round ratios",
+            "",
+            "",
+            f"{paired:5.2f}x",
+            "(info)",
             "",
         ),
         (
@@ -669,6 +692,7 @@ def overhead_rows(o: Overhead) -> list[Row]:
 def concurrency_rows(c: Concurrency) -> list[Row]:
     rate, raw_rate = c.count / c.runtime_s, c.count / c.raw_s
     rss = "n/a" if c.rss_delta_kib is None else f"{c.rss_delta_kib / 1024:.1f} MiB"
+    traced = "" if c.traced_peak is None else f" / {c.traced_peak / 2**20:.1f} MiB"
     return [
         (
             f"(2) {c.count} concurrent run_async, one SQLiteStore: records ok",
@@ -687,8 +711,8 @@ def concurrency_rows(c: Concurrency) -> list[Row]:
             "",
         ),
         (
-            "    peak memory: RSS growth / tracemalloc peak",
-            f"{rss} / {c.traced_peak / 2**20:.1f} MiB",
+            "    peak memory: RSS growth" + (" / tracemalloc peak" if traced else ""),
+            rss + traced,
             "",
             "",
             "(info)",
@@ -740,9 +764,16 @@ def print_notes(
     print(
         f"(2) {c.count} run_async at once via asyncio.gather, pool of "
         f"{c.connections} connections; {c.distinct_tasks} distinct provider task "
-        f"ids stored; fake saw {c.fake['phases']}. Peak RSS: {c.rss_how}; "
-        "tracemalloc on a second, identical run (Python allocations only)."
+        f"ids stored; fake saw {c.fake['phases']}. Peak RSS: {c.rss_how}"
+        + (
+            "; tracemalloc on a second, identical run (Python allocations only)."
+            if c.traced_peak is not None
+            else "."
+        )
     )
+    errors = Counter(e[:160] for e in c.errors)
+    for error, times in errors.most_common(3):
+        print(f"    (2) ERROR x{times}: {error}")
     print(
         f"(3) catalog of {cold.count} models built with bench_foundation helpers "
         f"in {cold.generate_s:.1f} s; get({cold.model_id!r}); "
@@ -773,6 +804,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--profile", action="store_true", help="always print the profiles"
     )
+    parser.add_argument(
+        "--tracemalloc",
+        action="store_true",
+        help="(2): also a second run under tracemalloc (slow; may hit pool timeouts "
+        "on a loaded machine)",
+    )
     return parser.parse_args(argv)
 
 
@@ -781,9 +818,9 @@ async def run_in_process(
 ) -> tuple[Concurrency, Overhead]:
     fake = RemoteFake()
     try:
-        print(f"fake: Replicate, polls=0, child process pid-less at {fake.base_url}")
+        print(f"fake: Replicate, polls=0, in child process at {fake.base_url}")
         concurrency = await measure_concurrency(
-            fake, tmp, options.concurrent, options.connections
+            fake, tmp, options.concurrent, options.connections, options.tracemalloc
         )
         print(f"(2) done in {concurrency.runtime_s:.2f} s")
         overhead = await measure_overhead(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +28,7 @@ from generator.operations import (
     plan_unlock,
 )
 from generator.outputs import CODEOWNERS_PATH, REGISTRY_PATH
+from generator.pr import PrError, PrRequest, pr_options, pr_request, run_pr
 from generator.repo import find_root, read_catalog, read_text_or_none, write_files
 from generator.schema import spec_data_from_literals
 from generator.spec import ModelSpec, SpecError, load_spec_text
@@ -81,6 +84,28 @@ _dry_run_option = click.option(
 )
 
 
+def _run(
+    root: Path | None,
+    dry_run: bool,
+    make: Callable[[_Context], Plan],
+    request: PrRequest | None,
+) -> None:
+    """Write the plan here, or (--pr) compute it on the remote base and open a PR."""
+    if request is None:
+        ctx = _load(root)
+        _apply(ctx, make(ctx), dry_run)
+        return
+    try:
+        run_pr(
+            root,
+            replace(request, dry_run=dry_run),
+            lambda at: make(_load(at)),
+            click.echo,
+        )
+    except PrError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 class _Group(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -105,11 +130,24 @@ def main() -> None:
 )
 @_root_option
 @_dry_run_option
-def new(spec_path: Path, root: Path | None, dry_run: bool) -> None:
+@pr_options
+def new(
+    *,
+    spec_path: Path,
+    root: Path | None,
+    dry_run: bool,
+    pr: bool,
+    base: str,
+    remote: str,
+) -> None:
     """Add a model from a spec: writes its file, registry.py and CODEOWNERS."""
     spec = _read_spec(spec_path)
-    ctx = _load(root)
-    _apply(ctx, plan_new(ctx.catalog, spec, ctx.settings, ctx.current), dry_run)
+
+    def make(ctx: _Context) -> Plan:
+        return plan_new(ctx.catalog, spec, ctx.settings, ctx.current)
+
+    argv = ["new", "--spec", str(spec_path)]
+    _run(root, dry_run, make, pr_request(pr, "add", argv, base, remote))
 
 
 @main.command()
@@ -123,29 +161,37 @@ def new(spec_path: Path, root: Path | None, dry_run: bool) -> None:
 @click.option("--all", "all_models", is_flag=True, help="Every unlocked model.")
 @_root_option
 @_dry_run_option
+@pr_options
 def regenerate(
+    *,
     model: str | None,
     spec_path: Path | None,
     all_models: bool,
     root: Path | None,
     dry_run: bool,
+    pr: bool,
+    base: str,
+    remote: str,
 ) -> None:
     """Re-render unlocked model files (after a spec or template change)."""
     if all_models == (model is not None):
         raise click.UsageError("give either MODEL or --all")
     if all_models and spec_path:
         raise click.UsageError("--spec goes with one MODEL, not --all")
-    ctx = _load(root)
     spec = _read_spec(spec_path) if spec_path else None
-    models = (
-        [m for m in ctx.catalog.models if not m.header.locked]
-        if all_models
-        else [_lookup(ctx, model or "")]
-    )
-    targets = [(target, spec) for target in models]
-    _apply(
-        ctx, plan_regenerate(ctx.catalog, targets, ctx.settings, ctx.current), dry_run
-    )
+
+    def make(ctx: _Context) -> Plan:
+        models = (
+            [m for m in ctx.catalog.models if not m.header.locked]
+            if all_models
+            else [_lookup(ctx, model or "")]
+        )
+        targets = [(target, spec) for target in models]
+        return plan_regenerate(ctx.catalog, targets, ctx.settings, ctx.current)
+
+    argv = ["regenerate", *([model] if model else ["--all"])]
+    argv += ["--spec", str(spec_path)] if spec_path else []
+    _run(root, dry_run, make, pr_request(pr, "regenerate", argv, base, remote))
 
 
 def _lookup(ctx: _Context, ref: str) -> ParsedModelFile:
@@ -160,21 +206,31 @@ def _lookup(ctx: _Context, ref: str) -> ParsedModelFile:
 @click.option("--by", "handle", required=True, help="Your GitHub handle, e.g. @alice.")
 @_root_option
 @_dry_run_option
-def lock(model: str, handle: str, root: Path | None, dry_run: bool) -> None:
+@pr_options
+def lock(
+    *,
+    model: str,
+    handle: str,
+    root: Path | None,
+    dry_run: bool,
+    pr: bool,
+    base: str,
+    remote: str,
+) -> None:
     """Lock MODEL: stamp who, when and the body hash into its header."""
-    ctx = _load(root)
-    target = _lookup(ctx, model)
-    _apply(
-        ctx,
-        plan_lock(
+
+    def make(ctx: _Context) -> Plan:
+        target = _lookup(ctx, model)
+        return plan_lock(
             ctx.catalog,
             target,
             handle=handle,
             settings=ctx.settings,
             current=ctx.current,
-        ),
-        dry_run,
-    )
+        )
+
+    argv = ["lock", model, "--by", handle]
+    _run(root, dry_run, make, pr_request(pr, "lock", argv, base, remote))
 
 
 @main.command()
@@ -183,21 +239,33 @@ def lock(model: str, handle: str, root: Path | None, dry_run: bool) -> None:
 @click.option("--reason", required=True, help="Why it must change (for reviewers).")
 @_root_option
 @_dry_run_option
+@pr_options
 def unlock(
-    model: str, handle: str, reason: str, root: Path | None, dry_run: bool
+    *,
+    model: str,
+    handle: str,
+    reason: str,
+    root: Path | None,
+    dry_run: bool,
+    pr: bool,
+    base: str,
+    remote: str,
 ) -> None:
     """Unlock MODEL (a header-only change that reviewers approve on its own)."""
-    ctx = _load(root)
-    target = _lookup(ctx, model)
-    plan = plan_unlock(
-        ctx.catalog,
-        target,
-        handle=handle,
-        reason=reason,
-        settings=ctx.settings,
-        current=ctx.current,
-    )
-    _apply(ctx, plan, dry_run)
+
+    def make(ctx: _Context) -> Plan:
+        target = _lookup(ctx, model)
+        return plan_unlock(
+            ctx.catalog,
+            target,
+            handle=handle,
+            reason=reason,
+            settings=ctx.settings,
+            current=ctx.current,
+        )
+
+    argv = ["unlock", model, "--by", handle, "--reason", reason]
+    _run(root, dry_run, make, pr_request(pr, "unlock", argv, base, remote))
 
 
 @main.command()
@@ -267,6 +335,13 @@ def check(fmt: str, root: Path | None) -> None:
     sys.exit(1 if findings else 0)
 
 
+def _escape_property(value: str) -> str:
+    """A workflow-command property value: a file name must not start a command."""
+    for raw, escaped in (("%", "%25"), ("\r", "%0D"), ("\n", "%0A"), (":", "%3A")):
+        value = value.replace(raw, escaped)
+    return value.replace(",", "%2C")
+
+
 def _report(violations: list[Violation], fmt: str, what: str) -> None:
     if fmt == "json":
         rows = [
@@ -277,7 +352,10 @@ def _report(violations: list[Violation], fmt: str, what: str) -> None:
         for v in violations:
             message = v.message.replace("%", "%25").replace("\r", "%0D")
             message = message.replace("\n", "%0A")
-            click.echo(f"::error file={v.path},title=modelvault {v.rule}::{message}")
+            click.echo(
+                f"::error file={_escape_property(v.path)},"
+                f"title=modelvault {v.rule}::{message}"
+            )
     else:
         for v in violations:
             click.echo(str(v))
@@ -330,3 +408,29 @@ def hook(files: tuple[str, ...], root: Path | None) -> None:
         raise click.ClickException(str(exc)) from None
     _report(violations, "text", "the staged change")
     sys.exit(1 if violations else 0)
+
+
+@main.command(name="form-spec")
+@click.option(
+    "--out",
+    "out_path",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the spec (JSON).",
+)
+def form_spec(out_path: Path) -> None:
+    """Build a spec from the add-model workflow form (FORM_* env vars).
+
+    The form's inputs arrive as environment variables, never on a command line;
+    the spec is validated (every problem listed, exit 1) before it is written.
+    """
+    import os  # noqa: PLC0415
+
+    from generator.form import spec_data_from_form, spec_from_form  # noqa: PLC0415
+
+    spec = spec_from_form(os.environ)
+    data = spec_data_from_form(os.environ)
+    out_path.write_text(
+        json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n", "utf-8"
+    )
+    click.echo(f"wrote {out_path}: spec for {spec.id} ({spec.path})")

@@ -102,12 +102,12 @@ def locked_paths_in(codeowners: str) -> set[str]:
 
 
 def expected_codeowners(
-    base_locked: set[str],
-    touched: dict[str, ParsedModelFile | None],
-    settings: Settings,
+    base_locked: set[str], touched: dict[str, bool], settings: Settings
 ) -> str:
+    """`touched` maps each changed path to whether its header is locked at head
+    (from the header alone: a file whose body does not parse is still listed)."""
     locked = base_locked - set(touched)
-    locked |= {path for path, model in touched.items() if model and model.header.locked}
+    locked |= {path for path, is_locked in touched.items() if is_locked}
     return render_codeowners_for(sorted(locked), settings)
 
 

@@ -20,6 +20,7 @@ from generator.derived import (
     parse_registry_text,
 )
 from generator.locks import (
+    MAX_MODEL_FILE_BYTES,
     MODELS_PREFIX,
     FileChange,
     FileState,
@@ -29,6 +30,7 @@ from generator.locks import (
 from generator.modelfile import ModelFileError, ParsedModelFile, parse_model_file
 from generator.outputs import CODEOWNERS_PATH, REGISTRY_PATH
 from generator.repo import CatalogFiles
+from modelvault._modelfile import HeaderError, read_header
 
 _DERIVED = (REGISTRY_PATH, CODEOWNERS_PATH)
 _ABSENT = "000000"
@@ -61,7 +63,11 @@ def _settings_from(pyproject: bytes | None) -> Settings:
 
 
 def _model(path: str, state: FileState | None) -> ParsedModelFile | None:
-    if state is None or not path.endswith(".py"):
+    if (
+        state is None
+        or not path.endswith(".py")
+        or len(state.data) > MAX_MODEL_FILE_BYTES  # refused anyway; never parsed
+    ):
         return None
     try:
         return parse_model_file(path, state.data)
@@ -69,11 +75,51 @@ def _model(path: str, state: FileState | None) -> ParsedModelFile | None:
         return None
 
 
+def _locked_by_header(state: FileState | None) -> bool:
+    if state is None:
+        return False
+    try:
+        return read_header(state.data)[0].locked
+    except HeaderError:
+        return False
+
+
+def _unreadable(changes: list[FileChange], found: list[Violation]) -> list[Violation]:
+    """New model files whose header reads but whose body does not (no literals,
+    not UTF-8, not Python): they would slip past the derived-file rule."""
+    reported = {v.path for v in found}  # already refused for a plainer reason
+    out = []
+    for change in changes:
+        new = change.new
+        if new is None or change.path in reported or not change.path.endswith(".py"):
+            continue
+        if len(new.data) > MAX_MODEL_FILE_BYTES or not _has_header(new):
+            continue
+        try:
+            parse_model_file(change.path, new.data)
+        except ModelFileError as exc:
+            out.append(
+                Violation(
+                    change.path,
+                    "not-a-model-file",
+                    f"{exc}; model files are made with python -m generator new",
+                )
+            )
+    return out
+
+
+def _has_header(state: FileState) -> bool:
+    try:
+        read_header(state.data)
+    except HeaderError:
+        return False
+    return True
+
+
 def evaluate(
-    repo: Path, raw: list[git.RawChange], revisions: Revisions, only: set[str] | None
+    repo: Path, raw: list[git.RawChange], revisions: Revisions
 ) -> list[Violation]:
-    """Violations of a change set; `only` limits model findings to those paths
-    (pre-commit may pass a batch of file names; derived files are always checked)."""
+    """Every violation of a change set."""
     model_changes = [c for c in raw if c.path.startswith(MODELS_PREFIX)]
     oids = {
         oid
@@ -97,7 +143,8 @@ def evaluate(
         FileChange(c.path, state(c.old_mode, c.old_oid), state(c.new_mode, c.new_oid))
         for c in model_changes
     ]
-    violations = [v for v in check_changes(changes) if only is None or v.path in only]
+    violations = check_changes(changes)
+    violations += _unreadable(changes, violations)
     if model_changes or any(c.path in (*_DERIVED, "pyproject.toml") for c in raw):
         settings = _settings_from(blobs.get(f"{revisions.new}pyproject.toml"))
         expected = _expected_derived(repo, changes, revisions, blobs, settings)
@@ -124,11 +171,11 @@ def _expected_derived(
     if base_registry is None or base_codeowners is None:
         return _full_derivation(repo, revisions.new, settings)
     deltas = [ModelDelta(_model(c.path, c.old), _model(c.path, c.new)) for c in changes]
-    touched = {c.path: _model(c.path, c.new) for c in changes}
+    locked = {c.path: _locked_by_header(c.new) for c in changes}
     return {
         REGISTRY_PATH: expected_registry(base_registry, deltas),
         CODEOWNERS_PATH: expected_codeowners(
-            locked_paths_in(base_codeowners), touched, settings
+            locked_paths_in(base_codeowners), locked, settings
         ),
     }
 
@@ -179,13 +226,13 @@ def verify_range(repo: Path, base: str, head: str = "HEAD") -> list[Violation]:
             f"isolated.{hint or ' Are they from the same repository?'}"
         )
     raw = git.diff_trees(repo, merge_base, head_id)
-    return evaluate(repo, raw, Revisions(f"{merge_base}:", f"{head_id}:"), None)
+    return evaluate(repo, raw, Revisions(f"{merge_base}:", f"{head_id}:"))
 
 
-def verify_staged(repo: Path, only: set[str] | None = None) -> list[Violation]:
+def verify_staged(repo: Path) -> list[Violation]:
     """Violations of the staged change (index against HEAD, or against nothing
     before the first commit)."""
     old = git.head_or_empty_tree(repo)
     raw = git.diff_index(repo, old)
     old_prefix = f"{old}:" if old != git.EMPTY_TREE else "EMPTY:"
-    return evaluate(repo, raw, Revisions(old_prefix, git.INDEX), only)
+    return evaluate(repo, raw, Revisions(old_prefix, git.INDEX))

@@ -48,6 +48,11 @@ def default_root() -> Path:
     override = os.environ.get(CATALOG_ENV)
     if override:
         return Path(override)
+    return _packaged_root()
+
+
+@cache
+def _packaged_root() -> Path:
     package = Path(__file__).resolve().parent
     if (package / "registry.py").is_file():
         return package

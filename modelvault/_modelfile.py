@@ -35,6 +35,8 @@ _TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 MAX_REASON_LENGTH = 500
+MAX_HEADER_LINES = 40
+MAX_HEADER_LINE_BYTES = 4096
 
 
 class HeaderError(ValueError):
@@ -92,12 +94,14 @@ def split_model_file(data: bytes) -> tuple[bytes, bytes]:
     if not data.startswith(MAGIC.encode() + b"\n"):
         raise HeaderError(f"the first line must be {MAGIC!r}")
     end = 0
-    while end < len(data) and data.startswith(b"#", end):
-        newline = data.find(b"\n", end)
+    for _ in range(MAX_HEADER_LINES + 1):
+        if end >= len(data) or not data.startswith(b"#", end):
+            return data[:end], data[end:]
+        newline = data.find(b"\n", end, end + MAX_HEADER_LINE_BYTES)
         if newline == -1:
-            raise HeaderError("the header is not followed by a body")
+            raise HeaderError("a header line is unterminated or too long")
         end = newline + 1
-    return data[:end], data[end:]
+    raise HeaderError(f"the header is longer than {MAX_HEADER_LINES} lines")
 
 
 def parse_header(header: bytes) -> Header:
