@@ -25,6 +25,7 @@ from generator.outputs import (
     registry_entry,
     render_codeowners_for,
 )
+from modelvault._modelfile import Header
 
 _ENTRY_START = re.compile(r'^    "([^"\\]+)": \{$')
 _RECORD_LINE = re.compile(r'^    "([0-9a-f-]{36})": "([^"\\]+)",$')
@@ -72,7 +73,7 @@ def parse_registry_text(text: str) -> RegistryText | None:
 class ModelDelta:
     """A touched path: the model it held before and holds after (None if none)."""
 
-    old: ParsedModelFile | None
+    old: Header | None
     new: ParsedModelFile | None
 
 
@@ -82,9 +83,9 @@ def expected_registry(base: RegistryText, deltas: list[ModelDelta]) -> str:
     ids = dict(base.ids_by_record)
     for delta in deltas:
         if delta.old is not None:
-            blocks.pop(delta.old.config["id"], None)
-            if ids.get(delta.old.config["record_id"]) == delta.old.config["id"]:
-                records.pop(delta.old.config["record_id"], None)
+            blocks.pop(delta.old.model_id, None)
+            if ids.get(delta.old.record_id) == delta.old.model_id:
+                records.pop(delta.old.record_id, None)
     for delta in deltas:
         if delta.new is not None:
             model_id, record_id = delta.new.config["id"], delta.new.config["record_id"]

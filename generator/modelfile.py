@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from generator.schema import spec_from_literals
-from generator.spec import ModelSpec
 from modelvault._modelfile import Header, HeaderError, body_sha256, read_header
+
+if TYPE_CHECKING:
+    from generator.spec import ModelSpec
 
 
 class ModelFileError(ValueError):
@@ -43,6 +44,9 @@ class ParsedModelFile:
         return body_sha256(self.body)
 
     def spec(self) -> ModelSpec:
+        # pydantic loads only when a spec is needed: the lock checks never do.
+        from generator.schema import spec_from_literals  # noqa: PLC0415
+
         return spec_from_literals(self.config, self.schema, self.path)
 
 
@@ -98,7 +102,9 @@ def _fast_literal(text: str, name: str, path: str) -> dict[str, Any] | None:
     return _frozen_literal(node, name, path)
 
 
-def parse_model_file(path: str, data: bytes, *, full: bool = False) -> ParsedModelFile:
+def parse_model_file(
+    path: str, data: bytes, *, full: bool = False, with_schema: bool = True
+) -> ParsedModelFile:
     """Header, body and literals; `full=True` parses the whole body (imports too).
 
     The fast path trusts the template's layout; `check` confirms it by comparing the
@@ -114,7 +120,8 @@ def parse_model_file(path: str, data: bytes, *, full: bool = False) -> ParsedMod
         except UnicodeDecodeError as exc:
             raise ModelFileError(f"{path}: not UTF-8 ({exc.reason})") from None
         config = _fast_literal(text, "MODEL_CONFIG", path)
-        schema = _fast_literal(text, "SCHEMA", path)
+        # with_schema=False: callers that need only MODEL_CONFIG (the registry).
+        schema = _fast_literal(text, "SCHEMA", path) if with_schema else {}
         if config is not None and schema is not None:
             return ParsedModelFile(path, data, header, body, config, schema)
     try:

@@ -30,7 +30,7 @@ from generator.locks import (
 from generator.modelfile import ModelFileError, ParsedModelFile, parse_model_file
 from generator.outputs import CODEOWNERS_PATH, REGISTRY_PATH
 from generator.repo import CatalogFiles
-from modelvault._modelfile import HeaderError, read_header
+from modelvault._modelfile import Header, HeaderError, read_header
 
 _DERIVED = (REGISTRY_PATH, CODEOWNERS_PATH)
 _ABSENT = "000000"
@@ -70,18 +70,23 @@ def _model(path: str, state: FileState | None) -> ParsedModelFile | None:
     ):
         return None
     try:
-        return parse_model_file(path, state.data)
+        return parse_model_file(path, state.data, with_schema=False)
     except ModelFileError:
         return None
 
 
-def _locked_by_header(state: FileState | None) -> bool:
+def _header(state: FileState | None) -> Header | None:
     if state is None:
-        return False
+        return None
     try:
-        return read_header(state.data)[0].locked
+        return read_header(state.data)[0]
     except HeaderError:
-        return False
+        return None
+
+
+def _locked_by_header(state: FileState | None) -> bool:
+    header = _header(state)
+    return header is not None and header.locked
 
 
 def _unreadable(changes: list[FileChange], found: list[Violation]) -> list[Violation]:
@@ -170,7 +175,7 @@ def _expected_derived(
     base_codeowners = _text(blobs.get(f"{revisions.old}{CODEOWNERS_PATH}"))
     if base_registry is None or base_codeowners is None:
         return _full_derivation(repo, revisions.new, settings)
-    deltas = [ModelDelta(_model(c.path, c.old), _model(c.path, c.new)) for c in changes]
+    deltas = [ModelDelta(_header(c.old), _model(c.path, c.new)) for c in changes]
     locked = {c.path: _locked_by_header(c.new) for c in changes}
     return {
         REGISTRY_PATH: expected_registry(base_registry, deltas),
