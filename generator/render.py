@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any
 
@@ -69,24 +69,20 @@ def render_model_file(spec: ModelSpec, previous: Header | None = None) -> bytes:
     """Header + body. Lock fields carry over from `previous` (a regeneration)."""
     body = render_body(spec)
     family = FAMILIES[spec.provider]
-    header = Header(
+    fresh = Header(
         model_id=spec.id,
         record_id=str(spec.effective_record_id),
         locked=False,
         body_sha256=body_sha256(body),
         generated_by=generated_by(family),
     )
-    if previous is not None:
-        header = Header(
-            model_id=header.model_id,
-            record_id=header.record_id,
-            locked=previous.locked,
-            body_sha256=header.body_sha256,
-            generated_by=header.generated_by,
-            locked_by=previous.locked_by,
-            locked_at=previous.locked_at,
-            unlocked_by=previous.unlocked_by,
-            unlocked_at=previous.unlocked_at,
-            unlock_reason=previous.unlock_reason,
+    header = fresh
+    if previous is not None:  # lock and unlock stamps carry over
+        header = replace(
+            previous,
+            model_id=fresh.model_id,
+            record_id=fresh.record_id,
+            body_sha256=fresh.body_sha256,
+            generated_by=fresh.generated_by,
         )
     return render_header(header).encode("utf-8") + body
