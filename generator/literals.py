@@ -8,6 +8,7 @@ with a trailing comma for every non-empty container, quotes chosen as ruff choos
 from __future__ import annotations
 
 import math
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -16,8 +17,13 @@ INDENT = "    "
 _ESCAPES = {"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
+_PLAIN = re.compile(r"[ !#-\[\]-~]*")  # printable ASCII without quotes or backslash
+
+
 def string_literal(text: str) -> str:
     """A Python string literal for `text`, using double quotes unless ruff would not."""
+    if _PLAIN.fullmatch(text):
+        return f'"{text}"'
     quote = "'" if text.count('"') > text.count("'") else '"'
     out = [quote]
     for char in text:

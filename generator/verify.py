@@ -62,17 +62,22 @@ def _settings_from(pyproject: bytes | None) -> Settings:
     )
 
 
-def _model(path: str, state: FileState | None) -> ParsedModelFile | None:
+def _parse_new(change: FileChange) -> ParsedModelFile | ModelFileError | None:
+    """The new side as a model file; the error when its header reads but the rest
+    does not; None when it is no candidate (deleted, not .py, oversized: those are
+    refused by the rules already, and a 5 MB file is never parsed)."""
+    new = change.new
     if (
-        state is None
-        or not path.endswith(".py")
-        or len(state.data) > MAX_MODEL_FILE_BYTES  # refused anyway; never parsed
+        new is None
+        or not change.path.endswith(".py")
+        or len(new.data) > MAX_MODEL_FILE_BYTES
+        or _header(new) is None
     ):
         return None
     try:
-        return parse_model_file(path, state.data, with_schema=False)
-    except ModelFileError:
-        return None
+        return parse_model_file(change.path, new.data)
+    except ModelFileError as exc:
+        return exc
 
 
 def _header(state: FileState | None) -> Header | None:
@@ -89,36 +94,22 @@ def _locked_by_header(state: FileState | None) -> bool:
     return header is not None and header.locked
 
 
-def _unreadable(changes: list[FileChange], found: list[Violation]) -> list[Violation]:
+def _unreadable(
+    parsed: dict[str, ParsedModelFile | ModelFileError | None],
+    found: list[Violation],
+) -> list[Violation]:
     """New model files whose header reads but whose body does not (no literals,
     not UTF-8, not Python): they would slip past the derived-file rule."""
     reported = {v.path for v in found}  # already refused for a plainer reason
-    out = []
-    for change in changes:
-        new = change.new
-        if new is None or change.path in reported or not change.path.endswith(".py"):
-            continue
-        if len(new.data) > MAX_MODEL_FILE_BYTES or not _has_header(new):
-            continue
-        try:
-            parse_model_file(change.path, new.data)
-        except ModelFileError as exc:
-            out.append(
-                Violation(
-                    change.path,
-                    "not-a-model-file",
-                    f"{exc}; model files are made with python -m generator new",
-                )
-            )
-    return out
-
-
-def _has_header(state: FileState) -> bool:
-    try:
-        read_header(state.data)
-    except HeaderError:
-        return False
-    return True
+    return [
+        Violation(
+            path,
+            "not-a-model-file",
+            f"{result}; model files are made with python -m generator new",
+        )
+        for path, result in parsed.items()
+        if isinstance(result, ModelFileError) and path not in reported
+    ]
 
 
 def evaluate(
@@ -149,10 +140,22 @@ def evaluate(
         for c in model_changes
     ]
     violations = check_changes(changes)
-    violations += _unreadable(changes, violations)
+    parsed = {c.path: _parse_new(c) for c in changes}
+    violations += _unreadable(parsed, violations)
+    new_models = {
+        path: result if isinstance(result, ParsedModelFile) else None
+        for path, result in parsed.items()
+    }
     if model_changes or any(c.path in (*_DERIVED, "pyproject.toml") for c in raw):
         settings = _settings_from(blobs.get(f"{revisions.new}pyproject.toml"))
-        expected = _expected_derived(repo, changes, revisions, blobs, settings)
+        expected = _expected_derived(
+            repo,
+            changes,
+            new_models=new_models,
+            revisions=revisions,
+            blobs=blobs,
+            settings=settings,
+        )
         actual = {p: _text(blobs.get(f"{revisions.new}{p}")) for p in _DERIVED}
         violations += derived_violations(expected, actual)
     return violations
@@ -165,6 +168,8 @@ def _text(data: bytes | None) -> str | None:
 def _expected_derived(
     repo: Path,
     changes: list[FileChange],
+    *,
+    new_models: dict[str, ParsedModelFile | None],
     revisions: Revisions,
     blobs: dict[str, bytes | None],
     settings: Settings,
@@ -175,7 +180,7 @@ def _expected_derived(
     base_codeowners = _text(blobs.get(f"{revisions.old}{CODEOWNERS_PATH}"))
     if base_registry is None or base_codeowners is None:
         return _full_derivation(repo, revisions.new, settings)
-    deltas = [ModelDelta(_header(c.old), _model(c.path, c.new)) for c in changes]
+    deltas = [ModelDelta(_header(c.old), new_models[c.path]) for c in changes]
     locked = {c.path: _locked_by_header(c.new) for c in changes}
     return {
         REGISTRY_PATH: expected_registry(base_registry, deltas),
