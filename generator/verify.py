@@ -75,7 +75,8 @@ def _parse_new(change: FileChange) -> ParsedModelFile | ModelFileError | None:
     ):
         return None
     try:
-        return parse_model_file(change.path, new.data)
+        # MODEL_CONFIG is all the registry needs; SCHEMA is left to `check`.
+        return parse_model_file(change.path, new.data, with_schema=False)
     except ModelFileError as exc:
         return exc
 

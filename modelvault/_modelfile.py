@@ -222,7 +222,7 @@ def render_header(header: Header) -> str:
     return MAGIC + "\n" + "".join(f"# {key}: {value}\n" for key, value in rows)
 
 
-@functools.lru_cache(maxsize=1024)  # the lock checks ask several times per file
+@functools.lru_cache(maxsize=16384)  # the lock checks ask several times per file
 def read_header(data: bytes) -> tuple[Header, bytes]:
     """Parse a whole model file's bytes into (header, body)."""
     header_bytes, body = split_model_file(data)
