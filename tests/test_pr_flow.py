@@ -434,3 +434,26 @@ def test_git_author_from_the_environment_is_still_the_generators(world: World) -
     assert again.exit_code == 0, again.output
     assert "updated pull request #1" in again.output
     assert git(world.bare, "rev-list", "--count", f"main..{branch}") == "1"
+
+
+def test_regenerate_all_refreshes_every_stale_unlocked_model(world: World) -> None:
+    # A file made by an older template version, as after a template upgrade.
+    stale = (world.work / UNLOCKED).read_bytes()
+    current = stale.split(b"\n# generated-by: ")[1].split(b"\n")[0]
+    older = current.rsplit(b" v", 1)[0] + b" v0"
+    (world.work / UNLOCKED).write_bytes(stale.replace(current, older, 1))
+    git(world.work, "commit", "-q", "-am", "an older template's output")
+    git(world.work, "push", "-q", "origin", "main")
+
+    result = world.run("regenerate", "--all", "--pr")
+    assert result.exit_code == 0, result.output
+    assert "models/regenerate/all" in world.branches()
+    assert world.branch_file("models/regenerate/all", UNLOCKED) == stale
+    [pull] = world.fake.pulls.values()
+    assert pull["head"]["ref"] == "models/regenerate/all"
+    assert "model:regenerate" in [label["name"] for label in pull["labels"]]
+    # Locked files are never rewritten by --all.
+    assert (
+        world.branch_file("models/regenerate/all", LOCKED)
+        == (world.work / LOCKED).read_bytes()
+    )
