@@ -22,19 +22,24 @@ class Settings:
     maintainers: str = DEFAULT_MAINTAINERS
 
 
+def settings_from_toml(text: str) -> Settings:
+    """The [tool.modelvault] settings in pyproject.toml text (unvalidated).
+    Raises tomllib.TOMLDecodeError for text that is not TOML."""
+    section = tomllib.loads(text).get("tool", {}).get("modelvault", {})
+    return Settings(
+        reviewers=section.get("reviewers", DEFAULT_REVIEWERS),
+        maintainers=section.get("maintainers", DEFAULT_MAINTAINERS),
+    )
+
+
 def load_settings(root: Path) -> Settings:
     pyproject = root / "pyproject.toml"
     if not pyproject.is_file():
         return Settings()
     try:
-        table = tomllib.loads(pyproject.read_text("utf-8")).get("tool", {})
+        settings = settings_from_toml(pyproject.read_text("utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{pyproject}: not valid TOML: {exc}") from None
-    section = table.get("modelvault", {})
-    settings = Settings(
-        reviewers=section.get("reviewers", DEFAULT_REVIEWERS),
-        maintainers=section.get("maintainers", DEFAULT_MAINTAINERS),
-    )
     for key in ("reviewers", "maintainers"):
         try:
             validate_handle(getattr(settings, key))

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from generator import git
 from generator.catalog import build_catalog
-from generator.config import DEFAULT_MAINTAINERS, DEFAULT_REVIEWERS, Settings
+from generator.config import Settings, settings_from_toml
 from generator.derived import (
     ModelDelta,
     derived_violations,
@@ -52,14 +52,9 @@ def _settings_from(pyproject: bytes | None) -> Settings:
     if pyproject is None:
         return Settings()
     try:
-        table = tomllib.loads(pyproject.decode("utf-8")).get("tool", {})
+        return settings_from_toml(pyproject.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError):
         return Settings()
-    section = table.get("modelvault", {})
-    return Settings(
-        reviewers=section.get("reviewers", DEFAULT_REVIEWERS),
-        maintainers=section.get("maintainers", DEFAULT_MAINTAINERS),
-    )
 
 
 def _parse_new(change: FileChange) -> ParsedModelFile | ModelFileError | None:
