@@ -7,6 +7,7 @@ touch only the header.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -129,35 +130,40 @@ def _regenerated(model: ParsedModelFile, spec: ModelSpec | None) -> bytes:
 
 def plan_lock(
     catalog: Catalog,
-    model: ParsedModelFile,
+    models: Sequence[ParsedModelFile],
     *,
     handle: str,
     settings: Settings,
     current: dict[str, str | None],
     now: datetime | None = None,
 ) -> Plan:
+    """Lock every model in `models` (each a header-only change), in one plan."""
     try:
         validate_handle(handle)
     except ValueError as exc:
         raise OperationError(f"--by: {exc}") from None
-    if model.header.locked:
+    already = [m for m in models if m.header.locked]
+    if already:
         raise OperationError(
-            f"{model.path} is already locked (by {model.header.locked_by}, "
-            f"{model.header.locked_at})"
+            ("is already locked: " if len(already) == 1 else "are already locked: ")
+            + ", ".join(
+                f"{m.path} (by {m.header.locked_by}, {m.header.locked_at})"
+                for m in already
+            )
         )
-    header = model.header.locked_by_handle(
-        handle, utc_stamp(now), body_sha256(model.body)
-    )
-    plan = Plan(
-        writes={model.path: render_header(header).encode() + model.body},
-        summary=[f"locked {model.path} (by {handle})"],
-    )
+    plan = Plan()
+    for model in models:
+        header = model.header.locked_by_handle(
+            handle, utc_stamp(now), body_sha256(model.body)
+        )
+        plan.writes[model.path] = render_header(header).encode() + model.body
+        plan.summary.append(f"locked {model.path} (by {handle})")
     return _with_derived(catalog, settings, plan, current)
 
 
 def plan_unlock(
     catalog: Catalog,
-    model: ParsedModelFile,
+    models: Sequence[ParsedModelFile],
     *,
     handle: str,
     reason: str,
@@ -165,19 +171,50 @@ def plan_unlock(
     current: dict[str, str | None],
     now: datetime | None = None,
 ) -> Plan:
+    """Unlock every model in `models` (each a header-only change), in one plan."""
     try:
         validate_handle(handle)
         reason = validate_reason(reason)
     except ValueError as exc:
         raise OperationError(str(exc)) from None
-    if not model.header.locked:
-        raise OperationError(f"{model.path} is not locked")
-    header = model.header.unlocked_by_handle(handle, utc_stamp(now), reason)
-    plan = Plan(
-        writes={model.path: render_header(header).encode() + model.body},
-        summary=[f"unlocked {model.path} (by {handle}: {reason})"],
-    )
+    unlocked = [m.path for m in models if not m.header.locked]
+    if unlocked:
+        verb = "is" if len(unlocked) == 1 else "are"
+        raise OperationError(f"{', '.join(unlocked)} {verb} not locked")
+    plan = Plan()
+    for model in models:
+        header = model.header.unlocked_by_handle(handle, utc_stamp(now), reason)
+        plan.writes[model.path] = render_header(header).encode() + model.body
+        plan.summary.append(f"unlocked {model.path} (by {handle}: {reason})")
     return _with_derived(catalog, settings, plan, current)
+
+
+def select_models(
+    catalog: Catalog,
+    refs: Sequence[str],
+    *,
+    template: str | None = None,
+    locked: bool | None = None,
+    once_locked: bool = False,
+) -> list[ParsedModelFile]:
+    """The models named by `refs`, plus every model of `template` (or every model,
+    with `template="*"`) whose lock state is `locked` (None: either state) and,
+    with `once_locked`, that carries an unlock stamp (it was locked before).
+    KeyError names an unknown ref; OperationError an empty selection."""
+    chosen = {m.path: m for m in (catalog.lookup(ref) for ref in refs)}
+    if template is not None:
+        for model in catalog.models:
+            if template not in ("*", model.header.template):
+                continue
+            if once_locked and model.header.unlocked_by is None:
+                continue
+            if locked is None or model.header.locked == locked:
+                chosen.setdefault(model.path, model)
+    if not chosen:
+        state = {True: "locked ", False: "unlocked ", None: ""}[locked]
+        scope = "" if template in (None, "*") else f" of template {template!r}"
+        raise OperationError(f"no {state}model{scope} selected; name one or more ids")
+    return [chosen[path] for path in sorted(chosen)]
 
 
 def plan_sync(

@@ -353,3 +353,58 @@ def test_regenerate_needs_a_model_or_all(tmp_repo: Path) -> None:
     result = run_generator(["regenerate"], tmp_repo)
     assert result.exit_code == 2
     assert "give either MODEL or --all" in result.stderr
+
+
+def _locked_paths(root: Path) -> set[str]:
+    catalog = build_catalog(read_catalog(root))
+    return {m.path for m in catalog.models if m.header.locked}
+
+
+def test_unlock_by_template_then_relock_restores_the_same_set(tmp_repo: Path) -> None:
+    locked_before = _locked_paths(tmp_repo)
+    catalog = build_catalog(read_catalog(tmp_repo))
+    kie_jobs = {
+        m.path
+        for m in catalog.models
+        if m.header.template == "kie_jobs" and m.header.locked
+    }
+    assert len(kie_jobs) >= 2
+
+    unlocked = run_generator(
+        ["unlock", "--template", "kie_jobs", "--by", "@bob", "--reason", "fix"],
+        tmp_repo,
+    )
+    assert unlocked.exit_code == 0, unlocked.output
+    assert _locked_paths(tmp_repo) == locked_before - kie_jobs
+    _derived_match(tmp_repo)
+
+    relocked = run_generator(["lock", "--relock", "--by", "@carol"], tmp_repo)
+    assert relocked.exit_code == 0, relocked.output
+    # Only what was locked before comes back; never-locked models stay unlocked.
+    assert _locked_paths(tmp_repo) == locked_before
+    _derived_match(tmp_repo)
+    _check_clean(tmp_repo)
+
+
+def test_unlock_all_locked_and_nothing_left_to_unlock(tmp_repo: Path) -> None:
+    result = run_generator(
+        ["unlock", "--all-locked", "--by", "@bob", "--reason", "template fix"],
+        tmp_repo,
+    )
+    assert result.exit_code == 0, result.output
+    assert _locked_paths(tmp_repo) == set()
+    before = snapshot(tmp_repo)
+    again = run_generator(
+        ["unlock", "--all-locked", "--by", "@bob", "--reason", "again"], tmp_repo
+    )
+    assert again.exit_code == 1
+    assert "no locked model selected" in again.stderr
+    assert snapshot(tmp_repo) == before
+
+
+def test_lock_many_ids_refuses_the_whole_set_if_one_is_locked(tmp_repo: Path) -> None:
+    before = snapshot(tmp_repo)
+    result = run_generator(["lock", UNLOCKED_ID, LOCKED_ID, "--by", "@bob"], tmp_repo)
+    assert result.exit_code == 1
+    assert "already locked" in result.stderr and LOCKED in result.stderr
+    assert snapshot(tmp_repo) == before
