@@ -16,7 +16,7 @@ MODELS = {
         "base_cost": "6",
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 20,
-        "locked": True,
+        "locked": False,
         "body_sha256": "2c8dd07e7de4ef5eb55f88bbc63db166e8542954139d6071a818d34456769ac2",
     },
     "elevenlabs-tts-turbo-2-5": {
@@ -30,7 +30,7 @@ MODELS = {
         "base_cost": "3",
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 15,
-        "locked": True,
+        "locked": False,
         "body_sha256": "71edd5d4d865b7d96eb8e0114d7659b9f060ba456a65edaa30600b7c0c64d010",
     },
     "flux-1-schnell-fal": {
@@ -58,7 +58,7 @@ MODELS = {
         "base_cost": "0.3",
         "api_key_env": "RUNWARE_API_KEY",
         "estimated_seconds": 5,
-        "locked": True,
+        "locked": False,
         "body_sha256": "8c94ba60b5a66b00562d4c4e6a07ad3ba51d3daf8053bd0fce7e362213c97d27",
     },
     "flux-schnell-replicate": {
@@ -72,7 +72,7 @@ MODELS = {
         "base_cost": "0.3",
         "api_key_env": "REPLICATE_API_TOKEN",
         "estimated_seconds": 4,
-        "locked": True,
+        "locked": False,
         "body_sha256": "a5e5df62a4bfec51c99f7a44ad38d68f2465086c5da54043667feb8319282501",
     },
     "google-veo-3-1-fast": {
@@ -86,7 +86,7 @@ MODELS = {
         "base_cost": "30",
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 90,
-        "locked": True,
+        "locked": False,
         "body_sha256": "e92d947bdef7e2bf356428431a25c9042f6b7568ccf2b4dff0a4586a09ecd717",
     },
     "google-veo-3-1-fast-image-to-video": {
@@ -100,7 +100,7 @@ MODELS = {
         "base_cost": "30",
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 90,
-        "locked": True,
+        "locked": False,
         "body_sha256": "e6a19259a8417a43989648860cae137f93bac1a11a9b5871f623577bdd969833",
     },
     "google-veo-3-1-hq": {
@@ -114,7 +114,7 @@ MODELS = {
         "base_cost": "125",
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 180,
-        "locked": True,
+        "locked": False,
         "body_sha256": "0f39ea589b9554bed3013a07dc08af8f2ed470616023a66fc1be82038e250bd0",
     },
     "lyria-2-fal": {
@@ -128,7 +128,7 @@ MODELS = {
         "base_cost": "10",
         "api_key_env": "FAL_KEY",
         "estimated_seconds": 40,
-        "locked": True,
+        "locked": False,
         "body_sha256": "3fb4cbd4827cb9116c1d2cf6f9146acc64717227601cdb1fa4726ab9b655e2f8",
     },
     "minimax-speech-02-turbo-replicate": {
@@ -156,7 +156,7 @@ MODELS = {
         "base_cost": "0.25",
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 15,
-        "locked": True,
+        "locked": False,
         "body_sha256": "3c4b2923daae7b1f00d46e14747efe779fa1c2d11488f30edcc16166c50ed708",
     },
     "recraft-crisp-upscale-fal": {
@@ -170,7 +170,7 @@ MODELS = {
         "base_cost": "0.4",
         "api_key_env": "FAL_KEY",
         "estimated_seconds": 15,
-        "locked": True,
+        "locked": False,
         "body_sha256": "db9116faf4439e991dc2d01d0616e6182fd5c0d5b637a697a32c818b93bd1e37",
     },
     "recraft-remove-background": {
@@ -184,7 +184,7 @@ MODELS = {
         "base_cost": "0.5",
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 10,
-        "locked": True,
+        "locked": False,
         "body_sha256": "591507363c44d6df1537df8d84880d34b0ae95abc45256d38bf14a883d7aa5d2",
     },
     "seedance-1-0-pro-runware": {
@@ -212,7 +212,7 @@ MODELS = {
         "base_cost": "5",
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 60,
-        "locked": True,
+        "locked": False,
         "body_sha256": "3c21a3f9aad68588532d41feb4a3ec81d691d1dc9d292a9db08ef18093dc74ea",
     },
     "seedance-v1-lite-image-to-video": {
@@ -226,7 +226,7 @@ MODELS = {
         "base_cost": "5",
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 60,
-        "locked": True,
+        "locked": False,
         "body_sha256": "8d43acd1d89a61bebcc036cb5c4944b72157b5ce3d83c401a97e8ff3292d1b75",
     },
     "seedance-v1-lite-image-to-video-fal": {

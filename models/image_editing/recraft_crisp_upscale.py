@@ -1,12 +1,12 @@
 # modelvault model file v1
 # id: recraft-crisp-upscale
 # record-id: 62dcd271-1b6c-5a47-a59c-e66e2188a439
-# locked: true
+# locked: false
 # locked-by: @modelvault/maintainers
 # locked-at: 2026-11-25T13:59:01Z
-# unlocked-by: -
-# unlocked-at: -
-# unlock-reason: -
+# unlocked-by: @modelvault/maintainers
+# unlocked-at: 2026-12-01T12:27:09Z
+# unlock-reason: "issue 8: provider states as documented; transient poll faults keep a paid task resumable; bounded answers"
 # body-sha256: 3c4b2923daae7b1f00d46e14747efe779fa1c2d11488f30edcc16166c50ed708
 # generated-by: generator 0.1.0, template kie_jobs v1
 

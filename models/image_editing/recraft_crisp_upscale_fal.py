@@ -1,12 +1,12 @@
 # modelvault model file v1
 # id: recraft-crisp-upscale-fal
 # record-id: 44387b1e-c725-56d5-98d0-db51f8e5592b
-# locked: true
+# locked: false
 # locked-by: @modelvault/maintainers
 # locked-at: 2026-11-25T13:59:01Z
-# unlocked-by: -
-# unlocked-at: -
-# unlock-reason: -
+# unlocked-by: @modelvault/maintainers
+# unlocked-at: 2026-12-01T12:27:09Z
+# unlock-reason: "issue 8: provider states as documented; transient poll faults keep a paid task resumable; bounded answers"
 # body-sha256: db9116faf4439e991dc2d01d0616e6182fd5c0d5b637a697a32c818b93bd1e37
 # generated-by: generator 0.1.0, template fal_queue v1
 

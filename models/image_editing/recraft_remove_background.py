@@ -1,12 +1,12 @@
 # modelvault model file v1
 # id: recraft-remove-background
 # record-id: 5110c27a-15ab-5422-9392-2f669f4acd36
-# locked: true
+# locked: false
 # locked-by: @modelvault/maintainers
 # locked-at: 2026-11-25T13:59:01Z
-# unlocked-by: -
-# unlocked-at: -
-# unlock-reason: -
+# unlocked-by: @modelvault/maintainers
+# unlocked-at: 2026-12-01T12:27:09Z
+# unlock-reason: "issue 8: provider states as documented; transient poll faults keep a paid task resumable; bounded answers"
 # body-sha256: 591507363c44d6df1537df8d84880d34b0ae95abc45256d38bf14a883d7aa5d2
 # generated-by: generator 0.1.0, template kie_jobs v1
 

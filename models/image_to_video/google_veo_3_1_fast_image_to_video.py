@@ -1,12 +1,12 @@
 # modelvault model file v1
 # id: google-veo-3-1-fast-image-to-video
 # record-id: 812870c6-2613-5c61-a1ad-2d42795de29a
-# locked: true
+# locked: false
 # locked-by: @modelvault/maintainers
 # locked-at: 2026-11-25T13:59:01Z
-# unlocked-by: -
-# unlocked-at: -
-# unlock-reason: -
+# unlocked-by: @modelvault/maintainers
+# unlocked-at: 2026-12-01T12:27:09Z
+# unlock-reason: "issue 8: provider states as documented; transient poll faults keep a paid task resumable; bounded answers"
 # body-sha256: e6a19259a8417a43989648860cae137f93bac1a11a9b5871f623577bdd969833
 # generated-by: generator 0.1.0, template kie_veo v1
 

@@ -1,12 +1,12 @@
 # modelvault model file v1
 # id: seedance-v1-lite-image-to-video
 # record-id: b676ba91-803d-5f81-a86a-8adbbb812bbb
-# locked: true
+# locked: false
 # locked-by: @modelvault/maintainers
 # locked-at: 2026-11-25T13:59:01Z
-# unlocked-by: -
-# unlocked-at: -
-# unlock-reason: -
+# unlocked-by: @modelvault/maintainers
+# unlocked-at: 2026-12-01T12:27:09Z
+# unlock-reason: "issue 8: provider states as documented; transient poll faults keep a paid task resumable; bounded answers"
 # body-sha256: 8d43acd1d89a61bebcc036cb5c4944b72157b5ce3d83c401a97e8ff3292d1b75
 # generated-by: generator 0.1.0, template kie_jobs v1
 

@@ -1,12 +1,12 @@
 # modelvault model file v1
 # id: elevenlabs-tts-multilingual-v2
 # record-id: 9a0dbde4-943a-5f69-9dc5-6c170cca79c6
-# locked: true
+# locked: false
 # locked-by: @modelvault/maintainers
 # locked-at: 2026-11-25T13:59:00Z
-# unlocked-by: -
-# unlocked-at: -
-# unlock-reason: -
+# unlocked-by: @modelvault/maintainers
+# unlocked-at: 2026-12-01T12:27:09Z
+# unlock-reason: "issue 8: provider states as documented; transient poll faults keep a paid task resumable; bounded answers"
 # body-sha256: 2c8dd07e7de4ef5eb55f88bbc63db166e8542954139d6071a818d34456769ac2
 # generated-by: generator 0.1.0, template kie_jobs v1
 

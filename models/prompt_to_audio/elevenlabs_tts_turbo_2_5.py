@@ -1,12 +1,12 @@
 # modelvault model file v1
 # id: elevenlabs-tts-turbo-2-5
 # record-id: b3047529-98b5-53bc-9b32-ffdc13c14a8b
-# locked: true
+# locked: false
 # locked-by: @modelvault/maintainers
 # locked-at: 2026-11-25T13:59:00Z
-# unlocked-by: -
-# unlocked-at: -
-# unlock-reason: -
+# unlocked-by: @modelvault/maintainers
+# unlocked-at: 2026-12-01T12:27:09Z
+# unlock-reason: "issue 8: provider states as documented; transient poll faults keep a paid task resumable; bounded answers"
 # body-sha256: 71edd5d4d865b7d96eb8e0114d7659b9f060ba456a65edaa30600b7c0c64d010
 # generated-by: generator 0.1.0, template kie_jobs v1
 

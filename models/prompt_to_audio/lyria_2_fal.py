@@ -1,12 +1,12 @@
 # modelvault model file v1
 # id: lyria-2-fal
 # record-id: ea200d1f-ea6f-507a-beed-22eec3b27732
-# locked: true
+# locked: false
 # locked-by: @modelvault/maintainers
 # locked-at: 2026-11-25T13:59:01Z
-# unlocked-by: -
-# unlocked-at: -
-# unlock-reason: -
+# unlocked-by: @modelvault/maintainers
+# unlocked-at: 2026-12-01T12:27:09Z
+# unlock-reason: "issue 8: provider states as documented; transient poll faults keep a paid task resumable; bounded answers"
 # body-sha256: 3fb4cbd4827cb9116c1d2cf6f9146acc64717227601cdb1fa4726ab9b655e2f8
 # generated-by: generator 0.1.0, template fal_queue v1
 

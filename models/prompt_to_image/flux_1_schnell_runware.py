@@ -1,12 +1,12 @@
 # modelvault model file v1
 # id: flux-1-schnell-runware
 # record-id: 053e51fa-19df-5c8f-8b26-7854650d9e26
-# locked: true
+# locked: false
 # locked-by: @modelvault/maintainers
 # locked-at: 2026-11-25T13:59:01Z
-# unlocked-by: -
-# unlocked-at: -
-# unlock-reason: -
+# unlocked-by: @modelvault/maintainers
+# unlocked-at: 2026-12-01T12:27:09Z
+# unlock-reason: "issue 8: provider states as documented; transient poll faults keep a paid task resumable; bounded answers"
 # body-sha256: 8c94ba60b5a66b00562d4c4e6a07ad3ba51d3daf8053bd0fce7e362213c97d27
 # generated-by: generator 0.1.0, template runware v1
 

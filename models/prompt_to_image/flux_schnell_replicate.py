@@ -1,12 +1,12 @@
 # modelvault model file v1
 # id: flux-schnell-replicate
 # record-id: 8c662f52-e0e8-5a62-9728-8286c2ce68a4
-# locked: true
+# locked: false
 # locked-by: @modelvault/maintainers
 # locked-at: 2026-11-25T13:59:01Z
-# unlocked-by: -
-# unlocked-at: -
-# unlock-reason: -
+# unlocked-by: @modelvault/maintainers
+# unlocked-at: 2026-12-01T12:27:09Z
+# unlock-reason: "issue 8: provider states as documented; transient poll faults keep a paid task resumable; bounded answers"
 # body-sha256: a5e5df62a4bfec51c99f7a44ad38d68f2465086c5da54043667feb8319282501
 # generated-by: generator 0.1.0, template replicate v1
 

@@ -1,12 +1,12 @@
 # modelvault model file v1
 # id: google-veo-3-1-fast
 # record-id: 35fb2dcf-a0a2-5464-a745-6550fe8d9bc0
-# locked: true
+# locked: false
 # locked-by: @modelvault/maintainers
 # locked-at: 2026-11-25T13:59:01Z
-# unlocked-by: -
-# unlocked-at: -
-# unlock-reason: -
+# unlocked-by: @modelvault/maintainers
+# unlocked-at: 2026-12-01T12:27:09Z
+# unlock-reason: "issue 8: provider states as documented; transient poll faults keep a paid task resumable; bounded answers"
 # body-sha256: e92d947bdef7e2bf356428431a25c9042f6b7568ccf2b4dff0a4586a09ecd717
 # generated-by: generator 0.1.0, template kie_veo v1
 

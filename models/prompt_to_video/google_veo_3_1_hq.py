@@ -1,12 +1,12 @@
 # modelvault model file v1
 # id: google-veo-3-1-hq
 # record-id: 0db5f3c5-e19c-5daf-8f8f-4ddd1f17ce19
-# locked: true
+# locked: false
 # locked-by: @modelvault/maintainers
 # locked-at: 2026-11-25T13:59:01Z
-# unlocked-by: -
-# unlocked-at: -
-# unlock-reason: -
+# unlocked-by: @modelvault/maintainers
+# unlocked-at: 2026-12-01T12:27:09Z
+# unlock-reason: "issue 8: provider states as documented; transient poll faults keep a paid task resumable; bounded answers"
 # body-sha256: 0f39ea589b9554bed3013a07dc08af8f2ed470616023a66fc1be82038e250bd0
 # generated-by: generator 0.1.0, template kie_veo v1
 

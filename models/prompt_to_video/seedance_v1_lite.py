@@ -1,12 +1,12 @@
 # modelvault model file v1
 # id: seedance-v1-lite
 # record-id: f1d51e3d-3c40-59ee-86e0-842398a4dee6
-# locked: true
+# locked: false
 # locked-by: @modelvault/maintainers
 # locked-at: 2026-11-25T13:59:01Z
-# unlocked-by: -
-# unlocked-at: -
-# unlock-reason: -
+# unlocked-by: @modelvault/maintainers
+# unlocked-at: 2026-12-01T12:27:09Z
+# unlock-reason: "issue 8: provider states as documented; transient poll faults keep a paid task resumable; bounded answers"
 # body-sha256: 3c21a3f9aad68588532d41feb4a3ec81d691d1dc9d292a9db08ef18093dc74ea
 # generated-by: generator 0.1.0, template kie_jobs v1
 
