@@ -18,17 +18,24 @@ from modelvault._api import describe, get, list_models
 from modelvault._catalog import ModelInfo
 from modelvault.errors import (
     CatalogError,
+    GenerationConflictError,
     GenerationNotFoundError,
     GenerationTimeoutError,
+    InvalidApiKeyError,
     InvalidInputsError,
+    LeaseLostError,
     MissingApiKeyError,
     ModelVaultError,
     ProviderError,
+    RecordNotSavedError,
+    StoreError,
+    StoreSchemaError,
     UnknownModelError,
 )
 
 if TYPE_CHECKING:
-    from modelvault._run import Clock, cost, resume, run, run_async, status
+    from modelvault._resume import ResumeFailure, ResumeResults, resume
+    from modelvault._run import Clock, cost, run, run_async, status
     from modelvault.store import (
         Generation,
         GenerationStatus,
@@ -42,7 +49,9 @@ __version__ = "0.1.0"
 _LAZY = {
     "Clock": "modelvault._run",
     "cost": "modelvault._run",
-    "resume": "modelvault._run",
+    "resume": "modelvault._resume",
+    "ResumeFailure": "modelvault._resume",
+    "ResumeResults": "modelvault._resume",
     "run": "modelvault._run",
     "run_async": "modelvault._run",
     "status": "modelvault._run",
@@ -57,17 +66,25 @@ __all__ = [
     "CatalogError",
     "Clock",
     "Generation",
+    "GenerationConflictError",
     "GenerationNotFoundError",
     "GenerationStatus",
     "GenerationStore",
     "GenerationTimeoutError",
+    "InvalidApiKeyError",
     "InvalidInputsError",
+    "LeaseLostError",
     "MemoryStore",
     "MissingApiKeyError",
     "ModelInfo",
     "ModelVaultError",
     "ProviderError",
+    "RecordNotSavedError",
+    "ResumeFailure",
+    "ResumeResults",
     "SQLiteStore",
+    "StoreError",
+    "StoreSchemaError",
     "UnknownModelError",
     "__version__",
     "cost",

@@ -1,46 +1,43 @@
-"""Keep secrets out of generation records, whatever a provider echoes back."""
+"""Keep secrets out of generation records, whatever a provider echoes back.
+
+Redaction never raises: it walks at most MAX_DEPTH levels (deeper parts are
+replaced by a marker, so the record stays storable as JSON) and rewrites
+mapping keys as well as values.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-from modelvault.store import Generation, GenerationStore
-
 REDACTED = "[redacted]"
+TOO_DEEP = "[too deeply nested: not stored]"
 # Shorter "secrets" (test keys like "k") would match inside ordinary words and
 # corrupt records; every real provider key is far longer.
 MIN_SECRET_LENGTH = 8
+MAX_DEPTH = 64
 
 
-def redact(value: Any, secret: str) -> Any:
-    """`value` with every occurrence of `secret` inside its string values replaced."""
-    if len(secret) < MIN_SECRET_LENGTH:
-        return value
+def redact(value: Any, secret: str, *, _depth: int = 0) -> Any:
+    """`value` with every occurrence of `secret` in its strings (keys included)
+    replaced; tuples become lists, as JSON stores them."""
     if isinstance(value, str):
-        return value.replace(secret, REDACTED)
+        if len(secret) >= MIN_SECRET_LENGTH and secret in value:
+            return value.replace(secret, REDACTED)
+        return value
+    if not isinstance(value, Mapping | list | tuple):
+        return value
+    if _depth >= MAX_DEPTH:
+        return TOO_DEEP
+    depth = _depth + 1
     if isinstance(value, Mapping):
-        return {k: redact(v, secret) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [redact(item, secret) for item in value]
-    return value
+        return {
+            redact(key, secret, _depth=depth): redact(item, secret, _depth=depth)
+            for key, item in value.items()
+        }
+    return [redact(item, secret, _depth=depth) for item in value]
 
 
-class RedactingStore:
-    """Wraps a store so nothing written to it contains the API key."""
-
-    def __init__(self, store: GenerationStore, secret: str) -> None:
-        self._store = store
-        self._secret = secret
-
-    def create_generation(self, record: Mapping[str, Any]) -> None:
-        self._store.create_generation(redact(record, self._secret))
-
-    def update_generation(self, generation_id: str, changes: Mapping[str, Any]) -> None:
-        self._store.update_generation(generation_id, redact(changes, self._secret))
-
-    def get_generation(self, generation_id: str) -> Generation | None:
-        return self._store.get_generation(generation_id)
-
-    def unfinished_generations(self) -> list[Generation]:
-        return self._store.unfinished_generations()
+def redact_text(text: str, secret: str) -> str:
+    """A message with the secret replaced (any length: messages are ours)."""
+    return text.replace(secret, REDACTED) if secret else text

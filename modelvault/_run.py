@@ -1,17 +1,18 @@
-"""Running models: run/run_async, cost, status and resume over one model file each.
+"""Running models: run/run_async, cost and status over one model file each.
 
 The model file does the work (validate, record, submit, poll); this module finds
-the file, supplies the API key, store, HTTP client and clock, and turns the file's
-own exceptions into the runtime's typed errors.
+the file, supplies the API key, the store (redacted, leased to this process), the
+shared HTTP client and the clock, and turns the file's own exceptions into the
+runtime's typed errors. `resume` lives in modelvault._resume.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from decimal import Decimal
 from functools import cache
 from types import ModuleType
@@ -20,13 +21,20 @@ from typing import Any
 import httpx
 
 from modelvault._api import get
-from modelvault._redact import RedactingStore
+from modelvault._http import shared_async_client, shared_client
+from modelvault._leases import lease_ttl_s, process_owner
+from modelvault._redact import redact_text
+from modelvault._session import SessionStore
 from modelvault.errors import (
+    GenerationConflictError,
     GenerationNotFoundError,
     GenerationTimeoutError,
+    InvalidApiKeyError,
     InvalidInputsError,
     MissingApiKeyError,
     ProviderError,
+    RecordNotSavedError,
+    StoreError,
 )
 from modelvault.store import Generation, GenerationStore, SQLiteStore
 
@@ -42,7 +50,7 @@ class Clock:
     async_sleep: Callable[[float], Awaitable[None]] | None = None
 
 
-def _clock_kwargs(clock: Clock | None, *, aio: bool) -> dict[str, Any]:
+def clock_kwargs(clock: Clock | None, *, aio: bool) -> dict[str, Any]:
     if clock is None:
         return {}
     if not aio:
@@ -58,59 +66,116 @@ def default_store() -> SQLiteStore:
     return SQLiteStore()
 
 
-def _api_key(module: ModuleType, api_key: str | None) -> str:
+def key_problem(key: str) -> str | None:
+    """Why `key` cannot be an API key (it would be refused or unsendable)."""
+    if any(ch in "\r\n\t" or not ch.isprintable() for ch in key):
+        return "a line break or control character"
+    if any(ch.isspace() for ch in key):
+        return "a space"
+    if not key.isascii():
+        return "a non-ASCII character"
+    return None
+
+
+def api_key_for(module: ModuleType, api_key: str | None) -> str:
+    """The key to use: `api_key`, else the model's env var; checked before use."""
     config = module.MODEL_CONFIG
     key = api_key or os.environ.get(config["api_key_env"], "")
     if not key:
         raise MissingApiKeyError(config["id"], config["api_key_env"])
+    problem = key_problem(key)
+    if problem is not None:
+        raise InvalidApiKeyError(config["id"], config["api_key_env"], problem)
     return str(key)
+
+
+def validated(module: ModuleType, inputs: Mapping[str, Any]) -> dict[str, Any]:
+    try:
+        return dict(module.validate(inputs))
+    except module.InputValidationError as exc:
+        raise InvalidInputsError(module.MODEL_CONFIG["id"], exc.errors) from None
 
 
 def cost(model_id: str, inputs: Mapping[str, Any]) -> Decimal:
     """Credits one run of `model_id` with `inputs` costs (inputs are validated)."""
     module = get(model_id)
+    validated(module, inputs)
+    return Decimal(module.calculate_cost(inputs))
+
+
+def session_for(module: ModuleType, store: GenerationStore, key: str) -> SessionStore:
+    return SessionStore(store, key, process_owner(), lease_ttl_s(module.MODEL_CONFIG))
+
+
+@contextlib.contextmanager
+def translated(
+    module: ModuleType, generation_id: str, store: GenerationStore, key: str
+) -> Iterator[None]:
+    """Turn a model file's exceptions into the runtime's, naming the generation.
+
+    A store conflict means another process finished the generation first: its
+    record stands, and this run simply returns it.
+    """
+    model_id = module.MODEL_CONFIG["id"]
+    not_saved = getattr(module, "RecordNotSavedError", None)
     try:
-        return Decimal(module.calculate_cost(inputs))
+        yield
+    except GenerationConflictError:
+        return
     except module.InputValidationError as exc:
-        raise InvalidInputsError(module.MODEL_CONFIG["id"], exc.errors) from None
-
-
-class _Translate:
-    """Turn a model file's exceptions into the runtime's, naming the generation."""
-
-    def __init__(self, module: ModuleType, generation_id: str) -> None:
-        self.module = module
-        self.generation_id = generation_id
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:
-        if exc is None:
-            return
-        module, model_id = self.module, self.module.MODEL_CONFIG["id"]
-        if isinstance(exc, module.InputValidationError):
-            raise InvalidInputsError(model_id, exc.errors) from None
-        if isinstance(exc, module.MissingApiKeyError):
-            raise MissingApiKeyError(
-                model_id, module.MODEL_CONFIG["api_key_env"]
-            ) from None
-        if isinstance(exc, module.PollTimeout):
-            raise GenerationTimeoutError(
-                str(exc), generation_id=self.generation_id, task_id=exc.task_id
-            ) from None
-        if isinstance(exc, module.ProviderError):
-            raise ProviderError(
-                f"{model_id} (generation {self.generation_id}): {exc}",
-                kind=exc.kind,
-                generation_id=self.generation_id,
-                status_code=exc.status_code,
-                provider_message=exc.provider_message,
+        raise InvalidInputsError(model_id, exc.errors) from None
+    except module.MissingApiKeyError:
+        raise MissingApiKeyError(model_id, module.MODEL_CONFIG["api_key_env"]) from None
+    except module.PollTimeout as exc:
+        raise GenerationTimeoutError(
+            f"{exc}; continue with `modelvault resume {generation_id}`",
+            generation_id=generation_id,
+            task_id=exc.task_id,
+        ) from None
+    except module.ProviderError as exc:
+        final = getattr(exc, "final", None)
+        if final is None:  # a model file older than the `final` flag
+            record = _quiet_get(store, generation_id)
+            final = record is None or record.finished
+        message = f"{model_id} (generation {generation_id}): {exc}"
+        if not final:
+            message += (
+                "; the generation is still running at the provider and is kept: "
+                f"`modelvault resume {generation_id}` continues it"
+            )
+        raise ProviderError(
+            redact_text(message, key),
+            kind=exc.kind,
+            generation_id=generation_id,
+            status_code=exc.status_code,
+            provider_message=exc.provider_message,
+            task_id=exc.task_id,
+            resumable=not final,
+        ) from None
+    except Exception as exc:
+        if not_saved is not None and isinstance(exc, not_saved):
+            raise RecordNotSavedError(
+                redact_text(str(exc), key),
+                generation_id=exc.generation_id,
                 task_id=exc.task_id,
             ) from None
+        raise
 
 
-def _finished_record(store: GenerationStore, generation_id: str) -> Generation:
+def _quiet_get(store: GenerationStore, generation_id: str) -> Generation | None:
+    try:
+        return store.get_generation(generation_id)
+    except StoreError:
+        return None
+
+
+def release(session: SessionStore, generation_id: str) -> None:
+    """Give the lease up; failing to is harmless (it expires), so never raises."""
+    with contextlib.suppress(StoreError):
+        session.release(generation_id)
+
+
+def stored(store: GenerationStore, generation_id: str) -> Generation:
     record = store.get_generation(generation_id)
     if record is None:
         raise GenerationNotFoundError(generation_id, type(store).__name__)
@@ -132,35 +197,36 @@ def run(
 ) -> Generation:
     """Run one generation and return its record.
 
-    wait=False returns once the provider accepted the task (status "processing");
-    `status()` and `resume()` follow it up. `timeout` (seconds) overrides the
-    model's polling limit; `base_url` sends every request to another origin (the
-    bundled fakes, a proxy).
+    Inputs are checked before the key, and both before anything is written or
+    sent. wait=False returns once the provider accepted the task (status
+    "processing"); `status()` and `resume()` (or a worker) follow it up.
+    `timeout` (seconds) overrides the model's polling limit; `base_url` sends
+    every request to another origin (the bundled fakes, a proxy). Without
+    `client`, this thread's shared client is used.
     """
     module = get(model_id)
-    key = _api_key(module, api_key)
+    validated(module, inputs)
+    key = api_key_for(module, api_key)
     store = store if store is not None else default_store()
     generation_id = str(uuid.uuid4())
-    owned = client is None
-    http = client if client is not None else httpx.Client()
+    session = session_for(module, store, key)
     try:
-        with _Translate(module, generation_id):
+        with translated(module, generation_id, store, key):
             module.execute(
                 inputs,
                 api_key=key,
-                store=RedactingStore(store, key),
-                client=http,
+                store=session,
+                client=client if client is not None else shared_client(),
                 generation_id=generation_id,
                 wait=wait,
                 base_url=base_url,
-                on_progress=on_progress,
+                on_progress=session.renewing(generation_id, on_progress),
                 timeout_s=timeout,
-                **_clock_kwargs(clock, aio=False),
+                **clock_kwargs(clock, aio=False),
             )
     finally:
-        if owned:
-            http.close()
-    return _finished_record(store, generation_id)
+        release(session, generation_id)
+    return stored(store, generation_id)
 
 
 async def run_async(
@@ -176,139 +242,34 @@ async def run_async(
     on_progress: ProgressCallback | None = None,
     clock: Clock | None = None,
 ) -> Generation:
-    """The async twin of `run` (the model file's `execute_async`)."""
+    """The async twin of `run` (the model file's `execute_async`); without
+    `client`, this event loop's shared client is used."""
     module = get(model_id)
-    key = _api_key(module, api_key)
+    validated(module, inputs)
+    key = api_key_for(module, api_key)
     store = store if store is not None else default_store()
     generation_id = str(uuid.uuid4())
-    owned = client is None
-    http = client if client is not None else httpx.AsyncClient()
+    session = session_for(module, store, key)
+    http = client if client is not None else await shared_async_client()
     try:
-        with _Translate(module, generation_id):
+        with translated(module, generation_id, store, key):
             await module.execute_async(
                 inputs,
                 api_key=key,
-                store=RedactingStore(store, key),
+                store=session,
                 client=http,
                 generation_id=generation_id,
                 wait=wait,
                 base_url=base_url,
-                on_progress=on_progress,
+                on_progress=session.renewing(generation_id, on_progress),
                 timeout_s=timeout,
-                **_clock_kwargs(clock, aio=True),
+                **clock_kwargs(clock, aio=True),
             )
     finally:
-        if owned:
-            await http.aclose()
-    return _finished_record(store, generation_id)
+        release(session, generation_id)
+    return stored(store, generation_id)
 
 
 def status(generation_id: str, *, store: GenerationStore | None = None) -> Generation:
     """The stored record of one generation."""
-    return _finished_record(
-        store if store is not None else default_store(), generation_id
-    )
-
-
-def _elapsed_since(created_at: str) -> float:
-    created = datetime.fromisoformat(created_at.replace("Z", "+00:00"))
-    return max((datetime.now(UTC) - created).total_seconds(), 0.0)
-
-
-def resume(
-    generation_id: str | None = None,
-    *,
-    store: GenerationStore | None = None,
-    api_keys: Mapping[str, str] | None = None,
-    base_urls: Mapping[str, str] | None = None,
-    client: httpx.Client | None = None,
-    timeout: float | None = None,
-    on_progress: Callable[[Generation, str, float, float], None] | None = None,
-    clock: Clock | None = None,
-) -> list[Generation]:
-    """Continue polling unfinished generations (one, or all) until they end.
-
-    Never submits again: a generation whose task id was never recorded cannot be
-    found at the provider, so it is marked failed with a note to check the
-    provider's dashboard. `api_keys` maps an env var name (e.g. KIE_API_KEY) to a
-    key, `base_urls` a provider family to an origin; both default to nothing.
-    Errors of one generation are recorded on it and do not stop the others.
-    """
-    store = store if store is not None else default_store()
-    if generation_id is None:
-        pending = store.unfinished_generations()
-    else:
-        pending = [_finished_record(store, generation_id)]
-    owned = client is None
-    http = client if client is not None else httpx.Client()
-    try:
-        for record in pending:
-            if not record.finished:
-                _resume_one(
-                    record,
-                    store=store,
-                    http=http,
-                    api_keys=api_keys or {},
-                    base_urls=base_urls or {},
-                    timeout=timeout,
-                    on_progress=on_progress,
-                    clock=clock,
-                )
-    finally:
-        if owned:
-            http.close()
-    return [_finished_record(store, record.id) for record in pending]
-
-
-def _resume_one(
-    record: Generation,
-    *,
-    store: GenerationStore,
-    http: httpx.Client,
-    api_keys: Mapping[str, str],
-    base_urls: Mapping[str, str],
-    timeout: float | None,
-    on_progress: Callable[[Generation, str, float, float], None] | None,
-    clock: Clock | None,
-) -> None:
-    if record.provider_task_id is None:
-        store.update_generation(
-            record.id,
-            {
-                "status": "failed",
-                "error": {
-                    "kind": "submit_unknown",
-                    "message": "stopped before the provider confirmed a task id; "
-                    "the task may exist: check the provider's dashboard before "
-                    "running again",
-                    "status_code": None,
-                },
-            },
-        )
-        return
-    module = get(record.model_record_id)
-    env_name = module.MODEL_CONFIG["api_key_env"]
-    key = _api_key(module, api_keys.get(env_name))
-    progress = None
-    if on_progress is not None:
-        callback = on_progress
-
-        def progress(state: str, elapsed: float, next_in: float) -> None:
-            callback(record, state, elapsed, next_in)
-
-    try:
-        with _Translate(module, record.id):
-            module.resume(
-                record.id,
-                record.provider_task_id,
-                api_key=key,
-                store=RedactingStore(store, key),
-                client=http,
-                base_url=base_urls.get(module.MODEL_CONFIG["provider"]),
-                elapsed_before_s=_elapsed_since(record.created_at),
-                on_progress=progress,
-                timeout_s=timeout,
-                **_clock_kwargs(clock, aio=False),
-            )
-    except (ProviderError, GenerationTimeoutError):
-        pass  # recorded on the generation by the model file
+    return stored(store if store is not None else default_store(), generation_id)

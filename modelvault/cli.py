@@ -225,26 +225,42 @@ def status(generation_id: str, as_json: bool, db: Path | None) -> None:
 
 @main.command()
 @click.argument("generation_id", required=False)
+@click.option(
+    "--task-id",
+    metavar="TASK_ID",
+    help="Record this provider task id on GENERATION_ID first (when an error said "
+    "the store could not save it), then poll it. Never submits again.",
+)
 @_fake_option
 @_db_option
-def resume(generation_id: str | None, fake: bool, db: Path | None) -> None:
-    """Continue polling unfinished generations (all, or GENERATION_ID)."""
+def resume(
+    generation_id: str | None, task_id: str | None, fake: bool, db: Path | None
+) -> None:
+    """Continue polling unfinished generations (all, or GENERATION_ID).
+
+    Every generation is tried; one that cannot be finished now (no key, provider
+    down) is reported and stays resumable. Exit code 1 if any is not completed.
+    """
+    if task_id is not None and generation_id is None:
+        raise click.UsageError("--task-id needs the GENERATION_ID it belongs to")
     store = _store(db)
     with _provider_target(fake, None) as target:
         fakes = target.get("fakes")
-        api_keys = None
-        if fakes is not None:
-            api_keys = {m.api_key_env: fakes.api_key for m in modelvault.list_models()}
-        records = modelvault.resume(
+        results = modelvault.resume(
             generation_id,
+            task_id=task_id,
             store=store,
-            api_keys=api_keys,
+            api_key=fakes.api_key if fakes is not None else None,
             base_urls=fakes.base_urls() if fakes is not None else None,
             clock=target.get("clock"),
         )
-    if not records:
+    if not results:
         click.echo("nothing to resume: no unfinished generations")
-    for record in records:
+    for record in results:
         click.echo(generation_sheet(record))
-    if any(r.status.value != "completed" for r in records):
+    for generation, why in results.skipped.items():
+        click.echo(f"skipped {generation}: {why}", err=True)
+    for failure in results.failures:
+        click.echo(f"error: {failure.generation_id}: {failure.message}", err=True)
+    if results.failures or any(r.status.value != "completed" for r in results):
         sys.exit(1)

@@ -1,0 +1,78 @@
+"""What a model file writes through while this process runs or polls a
+generation: every write redacted, the record leased to this process.
+
+The creator's lease is taken in the same write that creates the record, so no
+other process can mistake a submit in flight for an abandoned one; it is renewed
+while polling (through the model file's progress callback) and released when
+this process stops following the generation.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from modelvault._redact import redact
+from modelvault.errors import LeaseLostError
+from modelvault.store import Generation, GenerationStore
+
+ProgressCallback = Callable[[str, float, float], None]
+
+
+class SessionStore:
+    """A store as one run (or one resume) of one generation sees it."""
+
+    def __init__(
+        self,
+        store: GenerationStore,
+        secret: str,
+        owner: str,
+        ttl_s: float,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.store = store
+        self._secret = secret
+        self.owner = owner
+        self.ttl_s = ttl_s
+        self._wall_clock = wall_clock
+
+    def create_generation(self, record: Mapping[str, Any]) -> None:
+        leased = {
+            **redact(record, self._secret),
+            "lease_owner": self.owner,
+            "lease_expires_at": self._wall_clock() + self.ttl_s,
+        }
+        self.store.create_generation(leased)
+
+    def update_generation(self, generation_id: str, changes: Mapping[str, Any]) -> None:
+        self.store.update_generation(generation_id, redact(changes, self._secret))
+
+    def get_generation(self, generation_id: str) -> Generation | None:
+        return self.store.get_generation(generation_id)
+
+    def renewing(
+        self, generation_id: str, on_progress: ProgressCallback | None
+    ) -> ProgressCallback:
+        """A progress callback that keeps the lease alive, then calls `on_progress`.
+
+        Renews once a quarter of the lease has passed; a lease taken by another
+        poller meanwhile stops this one (LeaseLostError) instead of doubling it.
+        """
+        renewed_at = self._wall_clock()
+
+        def progress(state: str, elapsed: float, next_in: float) -> None:
+            nonlocal renewed_at
+            now = self._wall_clock()
+            if now - renewed_at >= self.ttl_s / 4:
+                if not self.store.renew_lease(generation_id, self.owner, self.ttl_s):
+                    raise LeaseLostError(generation_id)
+                renewed_at = now
+            if on_progress is not None:
+                on_progress(state, elapsed, next_in)
+
+        return progress
+
+    def release(self, generation_id: str) -> None:
+        """Stop holding the lease (a no-op once the record is finished)."""
+        self.store.release_lease(generation_id, self.owner)
