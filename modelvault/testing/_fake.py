@@ -9,6 +9,7 @@ lock per fake.
 from __future__ import annotations
 
 import dataclasses
+import ssl
 import threading
 from collections.abc import Sequence
 
@@ -38,6 +39,7 @@ from modelvault.testing._types import (
     OutputKind,
     Phase,
     RecordedRequest,
+    RunwareErrorShape,
 )
 
 _APIS: dict[Family, type[FamilyApi]] = {
@@ -59,7 +61,8 @@ class FakeProvider(Serving):
       polls        intermediate answers before the terminal one (0: the first
                    poll already finishes); states progress through the family's
                    documented pending states.
-      outcome      "success" | "failed" | "canceled" (canceled: replicate only).
+      outcome      "success" | "failed" | "canceled" (replicate and fal) |
+                   "aborted" (replicate only: the deadline passed before start).
       result_urls  the output URLs of every task; default: one (or
                    numberResults / num_images) URL per task under
                    https://cdn.fake-<family>.test/.
@@ -79,6 +82,23 @@ class FakeProvider(Serving):
                    new process, tasks an earlier fake accepted). The poll says
                    little about the task: set output_kind to pick its result
                    shape (default: inferred from the poll URL, else image).
+      validate_requests  True (default): every submit is checked the way the
+                   provider checks it, against the provider's published input
+                   schema of that model (modelvault/testing/schemas/): an unknown
+                   model gets the provider's not-found (or, for kie.ai, its
+                   validation) answer, a missing, misnamed or mistyped field its
+                   documented validation answer. False: only the envelope is
+                   checked, for tests that need a model no schema file covers.
+      kie_invisible_polls  kie market jobs: how many polls right after
+                   createTask answer {"code": 422, "msg": "recordInfo is null",
+                   "data": null} before the task is visible (default 1; adopted
+                   tasks are visible at once).
+      runware_error_shape  how a failed Runware task is reported by
+                   getResponse: "errors" (top-level errors array, default) or
+                   "data" (data: [{"status": "error", "error": {code, message}}]).
+
+    `ssl_context` (constructor only): serve HTTPS with this server-side context
+    (`base_url` then starts with https://), for clients that insist on TLS.
     """
 
     def __init__(
@@ -95,6 +115,10 @@ class FakeProvider(Serving):
         veo_fail_flag: int = 3,
         fal_error_status: int = 422,
         adopt_unknown_tasks: bool = False,
+        validate_requests: bool = True,
+        kie_invisible_polls: int = 1,
+        runware_error_shape: RunwareErrorShape = "errors",
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         if family not in FAMILIES:
             raise ValueError(f"family must be one of {FAMILIES}, got {family!r}")
@@ -114,7 +138,11 @@ class FakeProvider(Serving):
             veo_fail_flag=veo_fail_flag,
             fal_error_status=fal_error_status,
             adopt_unknown_tasks=adopt_unknown_tasks,
+            validate_requests=validate_requests,
+            kie_invisible_polls=kie_invisible_polls,
+            runware_error_shape=runware_error_shape,
         )
+        self._ssl_context = ssl_context
         self._initial = dataclasses.replace(self._book.config)
         self._faults = FaultQueue()
         self._requests: list[RecordedRequest] = []
@@ -126,7 +154,7 @@ class FakeProvider(Serving):
         """Bind 127.0.0.1 on a free port and serve in a daemon thread."""
         if self._server is None:
             self._stopping.clear()
-            self._server = LoopbackServer(self._dispatch)
+            self._server = LoopbackServer(self._dispatch, ssl_context=self._ssl_context)
             self._server.start(name=f"fake-{self.family}")
         return self
 
@@ -142,7 +170,8 @@ class FakeProvider(Serving):
         """The origin to pass as a model file's `base_url`."""
         if self._server is None:
             raise RuntimeError(f"the {self.family} fake is not running: start() it")
-        return f"http://127.0.0.1:{self._server.port}"
+        scheme = "https" if self._ssl_context is not None else "http"
+        return f"{scheme}://127.0.0.1:{self._server.port}"
 
     # -- knobs -----------------------------------------------------------------
     def configure(
@@ -157,6 +186,9 @@ class FakeProvider(Serving):
         veo_fail_flag: int | None = None,
         fal_error_status: int | None = None,
         adopt_unknown_tasks: bool | None = None,
+        validate_requests: bool | None = None,
+        kie_invisible_polls: int | None = None,
+        runware_error_shape: RunwareErrorShape | None = None,
     ) -> None:
         """Change knobs for tasks submitted from now on (None keeps a knob)."""
         with self._lock:
@@ -171,6 +203,9 @@ class FakeProvider(Serving):
                 veo_fail_flag=veo_fail_flag,
                 fal_error_status=fal_error_status,
                 adopt_unknown_tasks=adopt_unknown_tasks,
+                validate_requests=validate_requests,
+                kie_invisible_polls=kie_invisible_polls,
+                runware_error_shape=runware_error_shape,
             )
 
     def inject(

@@ -1,22 +1,58 @@
 """fal.ai queue fake: POST /{owner}/{app}[/...] submits; GET
 /{owner}/{app}/requests/{id}/status polls; GET .../requests/{id} fetches the
-result (or the failure); PUT .../requests/{id}/cancel cancels. Errors:
-{"detail": ...} (a validation list for 422, plus error_type for 5xx)."""
+result (or the failure); PUT .../requests/{id}/cancel cancels.
+
+Contract, as fal documents it (docs.fal.ai/model-endpoints/queue,
+docs.fal.ai/documentation/model-apis/inference/queue; PROVIDERS.md):
+- The submit answer is `{request_id, response_url, status_url, cancel_url,
+  status: "IN_QUEUE", queue_position}`; status and result URLs omit the
+  endpoint's subpath. Every answer about a request carries `x-fal-request-id`.
+- Status: `{status: IN_QUEUE | IN_PROGRESS | COMPLETED, queue_position (when
+  queued), response_url, logs}`; HTTP 202 while queued or in progress, 200 once
+  COMPLETED. `logs` is a list when the poll asks `logs=1` or `logs=true`
+  (fal_client sends `logs=true`), else null. A failed request's COMPLETED
+  status carries `error` and `error_type`.
+- Errors: `{"detail": "..."}` (plus `error_type` and an `X-Fal-Error-Type`
+  header for runner failures); validation is 422 `{"detail": [{"loc": ["body",
+  field, ...], "msg", "type"}]}` (FastAPI/pydantic's shape, which fal's model
+  endpoints answer with). The submit body is checked against the endpoint's
+  published OpenAPI Input (schemas/fal_queue/*.json); an endpoint no schema
+  file covers is answered 404 `{"detail": "Application ... not found"}` (the
+  wording is not documented).
+- Checked against the official fal-client (tests/test_official_clients.py):
+  it reads `queue_position` on IN_QUEUE and `logs` on IN_PROGRESS/COMPLETED as
+  required keys, and takes status/response/cancel URLs from the submit answer.
+"""
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Mapping
 from typing import Any
 
 from modelvault.testing._family import ApiError, FamilyApi
 from modelvault.testing._http import Incoming, Reply, json_reply
+from modelvault.testing._jsonschema import SchemaError
 from modelvault.testing._types import FakeTask, OutputKind, Phase
 
 _MIME: dict[OutputKind, str] = {
     "image": "image/jpeg",
     "video": "video/mp4",
     "audio": "audio/mpeg",
+}
+_LOG_QUERY = ("1", "true")
+_PYDANTIC_TYPES = {
+    "required": "missing",
+    "additionalProperties": "extra_forbidden",
+    "enum": "literal_error",
+    "minimum": "greater_than_equal",
+    "maximum": "less_than_equal",
+    "exclusiveMinimum": "greater_than",
+    "exclusiveMaximum": "less_than",
+    "minLength": "string_too_short",
+    "maxLength": "string_too_long",
+    "pattern": "string_pattern_mismatch",
 }
 _ERROR_TYPES = {
     500: "internal_error",
@@ -75,6 +111,17 @@ class FalQueueApi(FamilyApi):
                 headers["X-Fal-Error-Type"] = _ERROR_TYPES[error.status]
         return json_reply(error.status, body, headers=headers)
 
+    def _refused(self, errors: list[SchemaError]) -> Reply:
+        detail = [
+            {
+                "loc": ["body", *e.path],
+                "msg": e.message,
+                "type": _PYDANTIC_TYPES.get(e.keyword, f"{e.keyword}_error"),
+            }
+            for e in errors
+        ]
+        return json_reply(422, {"detail": detail})
+
     def route(self, req: Incoming, phase: Phase | None) -> Reply:
         if phase == "submit":
             return self._submit(req)
@@ -84,9 +131,12 @@ class FalQueueApi(FamilyApi):
             task = None  # an id is only known under its own owner/app
         if task is not None and req.method == "PUT" and segments[4:] == ["cancel"]:
             if task.finished:
-                return json_reply(400, {"status": "ALREADY_COMPLETED"})
+                return self._about(
+                    task, json_reply(400, {"status": "ALREADY_COMPLETED"})
+                )
             task.canceled = True
-            return json_reply(202, {"status": "CANCELLATION_REQUESTED"})
+            cancel = json_reply(202, {"status": "CANCELLATION_REQUESTED"})
+            return self._about(task, cancel)
         if task is None:
             return self.error(404, "Request not found")
         if phase == "poll":
@@ -116,6 +166,13 @@ class FalQueueApi(FamilyApi):
     def _submit(self, req: Incoming) -> Reply:
         if not isinstance(req.json, Mapping):
             return self.error(422, "the input must be a JSON object")
+        if self.config.validate_requests:
+            endpoint = req.path.strip("/")
+            errors = self.refusals(endpoint, req.json)
+            if errors is None:
+                return self.error(404, f"Application {endpoint!r} not found")
+            if errors:
+                return self._refused(errors)
         count = req.json.get("num_images", 1)
         task = self.new_task(
             str(uuid.uuid4()),
@@ -125,33 +182,62 @@ class FalQueueApi(FamilyApi):
             count=count if isinstance(count, int) else 1,
         )
         submitted = {
+            "status": "IN_QUEUE",
             "request_id": task.id,
             "gateway_request_id": task.id,
             **self._urls(task),
             "queue_position": 0,
         }
-        return json_reply(200, submitted, task_id=task.id)
+        return self._about(task, json_reply(200, submitted, task_id=task.id))
+
+    @staticmethod
+    def _about(task: FakeTask, reply: Reply) -> Reply:
+        """`reply` with the x-fal-request-id header every request answer has."""
+        reply.headers["x-fal-request-id"] = task.id
+        reply.task_id = task.id
+        return reply
+
+    def _logs(self, task: FakeTask) -> list[dict[str, Any]]:
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(task.created_at))
+        return [
+            {
+                "message": f"fake runner: poll {task.polls}, state {task.state}",
+                "level": "INFO",
+                "source": "user",
+                "timestamp": stamp + ".000000",
+            }
+        ]
 
     def _status(self, req: Incoming, task: FakeTask) -> Reply:
         result = self.advance(task)
+        done = result != "pending"
         body: dict[str, Any] = {
-            "status": "COMPLETED" if result != "pending" else task.state,
+            "status": "COMPLETED" if done else task.state,
             "request_id": task.id,
             **self._urls(task),
-            "logs": [] if req.query.get("logs") == "1" else None,
+            "logs": self._logs(task) if req.query.get("logs") in _LOG_QUERY else None,
         }
-        if result == "pending" and task.state == "IN_QUEUE":
+        if not done and task.state == "IN_QUEUE":
             body["queue_position"] = 0
-        if result != "pending":
+        if done:
             body["metrics"] = {"inference_time": 0.42}
-        return json_reply(200, body, task_id=task.id)
+        if result in ("failed", "canceled"):
+            status = self.config.fal_error_status if result == "failed" else 400
+            body["error"] = (
+                task.error_message if result == "failed" else "Request was cancelled"
+            )
+            body["error_type"] = _ERROR_TYPES.get(status, "runner_server_error")
+        reply = json_reply(200 if done else 202, body, task_id=task.id)
+        return self._about(task, reply)
 
     def _result(self, task: FakeTask) -> Reply:
         if not task.finished:
-            return self.error(400, "Request is still in progress", task_id=task.id)
-        if task.canceled or task.outcome == "canceled":
-            return self.error(400, "Request was cancelled", task_id=task.id)
-        if task.outcome == "failed":
+            reply = self.error(400, "Request is still in progress", task_id=task.id)
+        elif task.canceled or task.outcome == "canceled":
+            reply = self.error(400, "Request was cancelled", task_id=task.id)
+        elif task.outcome == "failed":
             status = self.config.fal_error_status
-            return self.error(status, task.error_message, task_id=task.id)
-        return json_reply(200, _output(task), task_id=task.id)
+            reply = self.error(status, task.error_message, task_id=task.id)
+        else:
+            reply = json_reply(200, _output(task), task_id=task.id)
+        return self._about(task, reply)

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from modelvault.testing._http import Incoming, Reply, fault_reply, header
+from modelvault.testing._jsonschema import SchemaError
+from modelvault.testing._schemas import ProviderSchema, schema_for
 from modelvault.testing._types import Config, FakeTask, Family, Fault, OutputKind, Phase
 
 EXTENSIONS: dict[OutputKind, str] = {"image": "jpg", "video": "mp4", "audio": "mp3"}
@@ -155,6 +157,19 @@ class FamilyApi(ABC):
             cfg = self.config
             return bool(task_id) and cfg.adopt_unknown_tasks and cfg.polls == 0
         return task.polls >= task.polls_needed
+
+    # -- request validation --------------------------------------------------------
+    def published(self, provider_model: Any) -> ProviderSchema | None:
+        """The provider's published input schema of `provider_model`, if any."""
+        if not isinstance(provider_model, str):
+            return None
+        return schema_for(self.book.family, provider_model)
+
+    def refusals(self, provider_model: Any, instance: Any) -> list[SchemaError] | None:
+        """None when `provider_model` has no published schema (unknown model);
+        else every way `instance` breaks it ([] when accepted)."""
+        schema = self.published(provider_model)
+        return None if schema is None else schema.check(instance)
 
     # -- tasks -------------------------------------------------------------------
     def new_task(

@@ -1,6 +1,23 @@
 """kie.ai fakes: market jobs (createTask / recordInfo) and Veo 3.1
 (generate / record-info). Both wrap answers in {"code", "msg", "data"}; errors
-put the status in `code` and, with kie_http_status="mirror", in HTTP too."""
+put the status in `code` and, with kie_http_status="mirror", in HTTP too.
+
+Contract, as kie.ai documents it (docs.kie.ai; PROVIDERS.md):
+- Errors: `{"code": <status>, "msg": <text>, "data": null}`; codes 401, 402,
+  404, 422 (validation: "request parameters failed validation"), 429, 455, 500
+  (docs.kie.ai/market/common/get-task-detail and each createTask page).
+- A createTask body is checked against the model's published schema
+  (schemas/kie_jobs/*.json, schemas/kie_veo/*.json). A refused field, or a model
+  id no schema file covers (the published `model` field is an enum of the page's
+  one id), is answered 422 with the problems in `msg` ("input.text: field
+  required"). kie's exact wording is not documented; the code is.
+- Right after createTask, recordInfo answers `{"code": 422, "msg": "recordInfo
+  is null", "data": null}` until the task is visible (listed on kie's
+  recordInfo page; public kie clients tolerate it): `kie_invisible_polls` such
+  answers (default 1) precede the task's states waiting/queuing/generating ->
+  success/fail. Whether kie's HTTP status mirrors `code` here is unconfirmed:
+  `kie_http_status` covers both.
+"""
 
 from __future__ import annotations
 
@@ -55,17 +72,46 @@ class _KieApi(FamilyApi):
             if not isinstance(body, Mapping):
                 return self.error(422, "the request body must be a JSON object")
             problem = self.check(body)
+            if problem is None and self.config.validate_requests:
+                problem = self.refusal(body)
             if problem is not None:
                 return self.error(422, problem)
             task = self.new_task(self.new_id(), req.path, body, self.kind_hints(body))
+            task.hidden_polls = self.invisible_polls()
             return self.ok({"taskId": task.id}, task.id)
         if phase == "poll":
             task_id = req.query.get("taskId", "")
             found = self.find(task_id, self.submit_path, {}, self.kind_hints({}))
             if found is None:
                 return self.error(404, self.not_found)
+            if found.hidden_polls > 0:  # created, not yet visible to recordInfo
+                found.hidden_polls -= 1
+                return self.error(422, "recordInfo is null", task_id=found.id)
             return self.ok(self.record(found, self.advance(found)), found.id)
         return self.no_route(req)
+
+    def invisible_polls(self) -> int:
+        """How many polls after a submit answer "recordInfo is null"."""
+        return 0
+
+    def terminal(self, phase: Phase | None, task_id: str | None) -> bool:
+        task = self.book.tasks.get(task_id or "")
+        if phase == "poll" and task is not None and task.hidden_polls > 0:
+            return False
+        return super().terminal(phase, task_id)
+
+    def refusal(self, body: Mapping[str, Any]) -> str | None:
+        """Why the provider's published schema refuses `body` (422), or None."""
+        model = self.provider_model(body)
+        errors = self.refusals(model, body)
+        if errors is None:
+            return f"model {model!r} is not supported: no such model on this endpoint"
+        if not errors:
+            return None
+        return "; ".join(f"{e.field or 'body'}: {e.message}" for e in errors)
+
+    def provider_model(self, body: Mapping[str, Any]) -> Any:
+        return body.get("model")
 
     def ok(self, data: Any, task_id: str) -> Reply:
         body = {"code": 200, "msg": "success", "data": data}
@@ -87,6 +133,9 @@ class KieJobsApi(_KieApi):
 
     def new_id(self) -> str:
         return secrets.token_hex(16)
+
+    def invisible_polls(self) -> int:
+        return self.config.kie_invisible_polls
 
     def check(self, body: Mapping[str, Any]) -> str | None:
         model = body.get("model")
@@ -154,6 +203,9 @@ class KieVeoApi(_KieApi):
 
     def kind_hints(self, body: Mapping[str, Any]) -> list[str]:
         return ["video"]
+
+    def provider_model(self, body: Mapping[str, Any]) -> Any:
+        return body.get("model", "veo3_fast")  # the documented default
 
     def record(self, task: FakeTask, result: str) -> dict[str, Any]:
         data: dict[str, Any] = {

@@ -16,8 +16,8 @@ class FakeProviders(Serving):
 
     `fakes["runware"]` (or `fakes.fake("runware")`) is one `FakeProvider`;
     `fakes.base_url("runware")` its origin, `fakes.base_urls()` every origin.
-    `api_key`, `polls` and `adopt_unknown_tasks` apply to every fake; tune one
-    with `fakes[family].configure(...)`.
+    `api_key`, `polls`, `adopt_unknown_tasks` and `validate_requests` apply to
+    every fake; tune one with `fakes[family].configure(...)`.
     """
 
     def __init__(
@@ -26,6 +26,7 @@ class FakeProviders(Serving):
         api_key: str = DEFAULT_API_KEY,
         polls: int = 2,
         adopt_unknown_tasks: bool = False,
+        validate_requests: bool = True,
     ) -> None:
         self.api_key = api_key
         self._fakes: dict[Family, FakeProvider] = {
@@ -34,6 +35,7 @@ class FakeProviders(Serving):
                 api_key=api_key,
                 polls=polls,
                 adopt_unknown_tasks=adopt_unknown_tasks,
+                validate_requests=validate_requests,
             )
             for family in FAMILIES
         }
@@ -81,9 +83,13 @@ def fake_providers(
     api_key: str = DEFAULT_API_KEY,
     polls: int = 2,
     adopt_unknown_tasks: bool = False,
+    validate_requests: bool = True,
 ) -> Iterator[FakeProviders]:
     """Start all five fakes; stop them on exit."""
     with FakeProviders(
-        api_key=api_key, polls=polls, adopt_unknown_tasks=adopt_unknown_tasks
+        api_key=api_key,
+        polls=polls,
+        adopt_unknown_tasks=adopt_unknown_tasks,
+        validate_requests=validate_requests,
     ) as fakes:
         yield fakes

@@ -1,6 +1,22 @@
 """Replicate fake: POST /v1/models/{owner}/{name}/predictions creates a
 prediction (201 + Location); GET /v1/predictions/{id} polls it; POST
-/v1/predictions/{id}/cancel cancels it. Errors are problem+json documents."""
+/v1/predictions/{id}/cancel cancels it.
+
+Contract, as Replicate documents it (replicate.com/docs; PROVIDERS.md):
+- Errors are RFC 7807 problem details (`application/problem+json`: type,
+  title, status, detail), which the official client turns into ReplicateError
+  (replicate/exceptions.py: ReplicateError.from_response reads exactly these).
+- An unknown model is 404; an input the model version's openapi_schema Input
+  refuses is 422 with title "Input validation failed", a `detail` listing
+  "- input.<field>: <problem>" lines and an `invalid_fields` list (the extension
+  member's exact shape is not documented). Inputs are checked against
+  schemas/replicate/*.json.
+- Prediction status: starting -> processing -> succeeded | failed | canceled |
+  aborted (the deadline passed before the prediction started; lifecycle page).
+  The official client 1.0.7 does not know `aborted`: Prediction.wait() loops
+  until succeeded/failed/canceled, so it never returns on an aborted
+  prediction (the docs win: the fake keeps `aborted`; use reload()).
+"""
 
 from __future__ import annotations
 
@@ -12,12 +28,14 @@ from typing import Any
 
 from modelvault.testing._family import ApiError, FamilyApi
 from modelvault.testing._http import STATUS_TEXT, Incoming, Reply, json_reply
+from modelvault.testing._jsonschema import SchemaError
 from modelvault.testing._types import FakeTask, Phase
 
 _NOT_FOUND = "The requested resource could not be found."
 # Where an adopted prediction (one this fake never created) says it came from.
 _ADOPTED_PATH = "/v1/models/fake/adopted/predictions"
-_STATUSES = {"success": "succeeded", "failed": "failed"}
+_STATUSES = {"success": "succeeded", "failed": "failed", "aborted": "aborted"}
+_TERMINAL = ("succeeded", "failed", "canceled", "aborted")
 
 
 def _iso(ts: float) -> str:
@@ -41,16 +59,40 @@ class ReplicateApi(FamilyApi):
         return None, None
 
     def render_error(self, error: ApiError) -> Reply:
-        problem = {
+        problem: dict[str, Any] = {
             "type": f"https://replicate.com/docs/reference/http#{error.status}",
             "title": STATUS_TEXT.get(error.status, "Error"),
             "status": error.status,
             "detail": error.message,
         }
+        return self._problem(error.status, problem, error.headers)
+
+    def _invalid(self, errors: list[SchemaError]) -> Reply:
+        fields = [
+            {
+                "type": e.keyword,
+                "field": ".".join(("input", *map(str, e.path))),
+                "description": e.message,
+            }
+            for e in errors
+        ]
+        problem = {
+            "type": "https://replicate.com/docs/reference/http#422",
+            "title": "Input validation failed",
+            "status": 422,
+            "detail": "".join(f"- {f['field']}: {f['description']}\n" for f in fields),
+            "invalid_fields": fields,
+        }
+        return self._problem(422, problem, {})
+
+    @staticmethod
+    def _problem(
+        status: int, problem: dict[str, Any], headers: dict[str, str]
+    ) -> Reply:
         return json_reply(
-            error.status,
+            status,
             problem,
-            headers=error.headers,
+            headers=headers,
             content_type="application/problem+json",
         )
 
@@ -76,6 +118,12 @@ class ReplicateApi(FamilyApi):
         body = req.json
         if not isinstance(body, Mapping) or not isinstance(body.get("input"), Mapping):
             return self.error(422, "- input: input is required")
+        if self.config.validate_requests:
+            errors = self.refusals("/".join(segments[2:4]), body["input"])
+            if errors is None:
+                return self.error(404, _NOT_FOUND)
+            if errors:
+                return self._invalid(errors)
         task = self.new_task(_new_id(), req.path, dict(body), [req.path])
         prediction = self._prediction(task)
         headers = {"Location": prediction["urls"]["get"]}
@@ -98,7 +146,7 @@ class ReplicateApi(FamilyApi):
             urls = list(task.result_urls)
             output = urls if task.output_kind == "image" else urls[0]
             output = urls if len(urls) > 1 else output
-        done = status in ("succeeded", "failed", "canceled")
+        done = status in _TERMINAL
         base = f"{self.book.base_url()}/v1/predictions/{task.id}"
         return {
             "id": task.id,
@@ -111,7 +159,9 @@ class ReplicateApi(FamilyApi):
             "error": task.error_message if status == "failed" else None,
             "status": status,
             "created_at": _iso(task.created_at),
-            "started_at": _iso(task.created_at) if status != "starting" else None,
+            "started_at": _iso(task.created_at)
+            if status not in ("starting", "aborted")
+            else None,
             "completed_at": _iso(time.time()) if done else None,
             "urls": {
                 "get": base,

@@ -1,6 +1,24 @@
 """Runware fake: one endpoint (POST /v1) taking a JSON array of tasks; async
 tasks are acknowledged and then polled with a getResponse task, sync ones are
-answered with their result. Errors: {"errors": [{"code", "message", ...}]}."""
+answered with their result.
+
+Contract, as Runware documents it:
+- Errors (runware.ai/docs/platform/errors): `{"errors": [{"code", "message",
+  "parameter", "taskType", "taskUUID", "documentation"}]}` with HTTP 400 (bad
+  request, e.g. a missing parameter), 401, 402, 403, 404, 429 (unconfirmed).
+- Each inference task is checked against its model's published schema
+  (schemas/runware/*.json, from Runware's schema bundle as vendored by the
+  official runware-sdk). Refusals are HTTP 400 naming the `parameter`, with the
+  raw codes the official SDK knows (runware/errors.py): "missingParameter",
+  "unknownParameter", "invalidParameter", and "unknownModel" for an AIR no
+  schema file covers (the exact codes and the 400 for an unknown model are
+  not on Runware's errors page).
+- getResponse items go `pending` (older docs page; the SDK treats
+  queued/pending/scheduled/waiting as running) -> `processing` -> `success`.
+  A failed task is reported either as the top-level `errors` array or as
+  `data: [{"status": "error", "error": {code, message}}]` (the official SDK
+  reads both): `runware_error_shape` picks one.
+"""
 
 from __future__ import annotations
 
@@ -49,8 +67,16 @@ def _body(data: _Items, errors: _Items) -> dict[str, Any]:
     return body
 
 
+def _code(keyword: str) -> str:
+    if keyword == "required":
+        return "missingParameter"
+    if keyword == "additionalProperties":
+        return "unknownParameter"
+    return "invalidParameter"
+
+
 class RunwareApi(FamilyApi):
-    pending = ("processing",)
+    pending = ("pending", "processing")
 
     def classify(self, req: Incoming) -> tuple[Phase | None, str | None]:
         if req.method != "POST" or req.path.rstrip("/") != "/v1":
@@ -148,6 +174,9 @@ class RunwareApi(FamilyApi):
                     task_uuid,
                     parameter="model",
                 )
+            refused = self._validate(item, task_type, task_uuid)
+            if refused is not None:
+                return refused
             count = item.get("numberResults", 1)
             task = self.new_task(
                 task_uuid,
@@ -170,10 +199,41 @@ class RunwareApi(FamilyApi):
         body = _body(data, errors)
         return json_reply(200, body, task_id=str(items[0].get("taskUUID")))
 
+    def _validate(
+        self, item: Mapping[str, Any], task_type: str, task_uuid: str
+    ) -> Reply | None:
+        """Runware's 400 for a task its model's published schema refuses."""
+        if not self.config.validate_requests:
+            return None
+        model = item.get("model")
+        errors = self.refusals(model, dict(item))
+        if errors is None:
+            message = f"Unknown model {model!r}: no such AIR identifier"
+            return self._refuse(message, "unknownModel", task_type, task_uuid, "model")
+        if not errors:
+            return None
+        first = errors[0]
+        message = "; ".join(f"{e.field}: {e.message}" for e in errors)
+        return self._refuse(
+            f"Invalid parameters for {model}: {message}",
+            _code(first.keyword),
+            task_type,
+            task_uuid,
+            parameter=first.field or "task",
+        )
+
     def _items(self, task: FakeTask, result: str) -> tuple[_Items, _Items]:
         """(data, errors) items for a task after `advance` returned `result`."""
         task_type = str(task.request.get("taskType"))
         if result == "failed":
+            if self.config.runware_error_shape == "data":
+                item = {
+                    "taskType": task_type,
+                    "taskUUID": task.id,
+                    "status": "error",
+                    "error": {"code": "timeoutProvider", "message": task.error_message},
+                }
+                return [item], []
             error = {
                 "code": "timeoutProvider",
                 "status": "error",
@@ -184,7 +244,7 @@ class RunwareApi(FamilyApi):
             return [], [error]
         if result == "pending":
             pending = {"taskType": task_type, "taskUUID": task.id}
-            return [{**pending, "status": "processing"}], []
+            return [{**pending, "status": task.state}], []
         kind = task.output_kind
         items = [
             {

@@ -9,9 +9,10 @@ from typing import Any, Literal, get_args
 Family = Literal["kie_jobs", "kie_veo", "runware", "fal_queue", "replicate"]
 Phase = Literal["submit", "poll", "result"]
 FaultKind = Literal["status", "malformed", "drop", "latency"]
-Outcome = Literal["success", "failed", "canceled"]
+Outcome = Literal["success", "failed", "canceled", "aborted"]
 OutputKind = Literal["image", "video", "audio"]
 KieHttpStatus = Literal["mirror", "always_200"]
+RunwareErrorShape = Literal["errors", "data"]
 
 FAMILIES: tuple[Family, ...] = get_args(Family)
 DEFAULT_API_KEY = "test-key"
@@ -21,8 +22,11 @@ PHASES: tuple[Phase, ...] = get_args(Phase)
 FAULT_KINDS: tuple[FaultKind, ...] = get_args(FaultKind)
 OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
 OUTPUT_KINDS: tuple[OutputKind, ...] = get_args(OutputKind)
+RUNWARE_ERROR_SHAPES: tuple[RunwareErrorShape, ...] = get_args(RunwareErrorShape)
 # The families whose API documents a canceled state.
 CANCELABLE: tuple[Family, ...] = ("replicate", "fal_queue")
+# The families whose API documents an aborted state (deadline passed before start).
+ABORTABLE: tuple[Family, ...] = ("replicate",)
 
 
 @dataclass(frozen=True)
@@ -86,6 +90,7 @@ class FakeTask:
     polls: int = 0
     canceled: bool = False
     state: str = ""
+    hidden_polls: int = 0  # kie market jobs: polls answered "recordInfo is null"
 
     @property
     def finished(self) -> bool:
@@ -105,6 +110,9 @@ class Config:
     veo_fail_flag: int = 3
     fal_error_status: int = 422
     adopt_unknown_tasks: bool = False
+    validate_requests: bool = True
+    kie_invisible_polls: int = 1
+    runware_error_shape: RunwareErrorShape = "errors"
 
     def update(
         self,
@@ -119,6 +127,9 @@ class Config:
         veo_fail_flag: int | None,
         fal_error_status: int | None,
         adopt_unknown_tasks: bool | None,
+        validate_requests: bool | None = None,
+        kie_invisible_polls: int | None = None,
+        runware_error_shape: RunwareErrorShape | None = None,
     ) -> None:
         """Check every given knob first, then apply them (None keeps a knob)."""
         if polls is not None and polls < 0:
@@ -127,6 +138,14 @@ class Config:
             raise ValueError(f"outcome must be one of {OUTCOMES}")
         if outcome == "canceled" and family not in CANCELABLE:
             raise ValueError(f"{family} documents no canceled state")
+        if outcome == "aborted" and family not in ABORTABLE:
+            raise ValueError(f"{family} documents no aborted state")
+        if kie_invisible_polls is not None and kie_invisible_polls < 0:
+            raise ValueError("kie_invisible_polls must be >= 0")
+        if runware_error_shape not in (None, *RUNWARE_ERROR_SHAPES):
+            raise ValueError(
+                f"runware_error_shape must be one of {RUNWARE_ERROR_SHAPES}"
+            )
         if output_kind is not None and output_kind not in OUTPUT_KINDS:
             raise ValueError(f"output_kind must be one of {OUTPUT_KINDS}")
         if kie_http_status not in (None, "mirror", "always_200"):
@@ -148,3 +167,8 @@ class Config:
         self.fal_error_status = fal_error_status or self.fal_error_status
         if adopt_unknown_tasks is not None:
             self.adopt_unknown_tasks = adopt_unknown_tasks
+        if validate_requests is not None:
+            self.validate_requests = validate_requests
+        if kie_invisible_polls is not None:
+            self.kie_invisible_polls = kie_invisible_polls
+        self.runware_error_shape = runware_error_shape or self.runware_error_shape
