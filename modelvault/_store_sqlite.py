@@ -249,8 +249,8 @@ class SQLiteStore:
         except OSError as exc:
             raise StoreError(
                 f"{doing} failed: cannot create the folder {self.path.parent} "
-                f"({exc.strerror or exc}): make it writable, or set {DB_ENV} to a "
-                "writable file path"
+                f"({exc.strerror or exc}): set {DB_ENV} to a file path in a folder "
+                "you can write to"
             ) from None
         try:
             with self._reading(doing) as db:
