@@ -13,9 +13,14 @@ Contract, as Replicate documents it (replicate.com/docs; PROVIDERS.md):
   schemas/replicate/*.json.
 - Prediction status: starting -> processing -> succeeded | failed | canceled |
   aborted (the deadline passed before the prediction started; lifecycle page).
-  The official client 1.0.7 does not know `aborted`: Prediction.wait() loops
-  until succeeded/failed/canceled, so it never returns on an aborted
-  prediction (the docs win: the fake keeps `aborted`; use reload()).
+  The official client 1.0.7 does not know `aborted`: its Prediction.status is a
+  Literal without it (an aborted answer fails its pydantic validation) and
+  wait() loops until succeeded/failed/canceled. The docs win: the fake keeps
+  `aborted` (tests/test_official_clients.py pins the client's behaviour).
+- Checked against the official client: it reads errors through
+  ReplicateError.from_response (type, title, status, detail, instance) and
+  the prediction's `output` list of `num_outputs` URLs; the fake now honours
+  `num_outputs` (it always answered one URL before).
 """
 
 from __future__ import annotations
@@ -124,7 +129,14 @@ class ReplicateApi(FamilyApi):
                 return self.error(404, _NOT_FOUND)
             if errors:
                 return self._invalid(errors)
-        task = self.new_task(_new_id(), req.path, dict(body), [req.path])
+        count = body["input"].get("num_outputs", 1)
+        task = self.new_task(
+            _new_id(),
+            req.path,
+            dict(body),
+            [req.path],
+            count=count if isinstance(count, int) else 1,
+        )
         prediction = self._prediction(task)
         headers = {"Location": prediction["urls"]["get"]}
         return json_reply(201, prediction, headers=headers, task_id=task.id)
