@@ -71,9 +71,8 @@ class _KieApi(FamilyApi):
             body = req.json
             if not isinstance(body, Mapping):
                 return self.error(422, "the request body must be a JSON object")
-            problem = self.check(body)
-            if problem is None and self.config.validate_requests:
-                problem = self.refusal(body)
+            problem = self.refusal(body) if self.config.validate_requests else None
+            problem = problem or self.check(body)
             if problem is not None:
                 return self.error(422, problem)
             task = self.new_task(self.new_id(), req.path, body, self.kind_hints(body))
