@@ -17,7 +17,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 20,
         "locked": False,
-        "body_sha256": "2c8dd07e7de4ef5eb55f88bbc63db166e8542954139d6071a818d34456769ac2",
+        "body_sha256": "22c011bff7f5873c846caf8197d090ef9bf4ab819b1dde3a812c1391469396b5",
     },
     "elevenlabs-tts-turbo-2-5": {
         "record_id": "b3047529-98b5-53bc-9b32-ffdc13c14a8b",
@@ -31,7 +31,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 15,
         "locked": False,
-        "body_sha256": "71edd5d4d865b7d96eb8e0114d7659b9f060ba456a65edaa30600b7c0c64d010",
+        "body_sha256": "434d8de1fe75d868cdf690c884695411451fb60cb50b634c39a6307ea3087bb8",
     },
     "flux-1-schnell-fal": {
         "record_id": "f3b47059-0da0-56c5-92ec-3eb736fd475e",
@@ -45,7 +45,7 @@ MODELS = {
         "api_key_env": "FAL_KEY",
         "estimated_seconds": 5,
         "locked": False,
-        "body_sha256": "dc8209762f8602c0772c7a647a0615fa2d90d1d856e2e05ee1119e394244c72b",
+        "body_sha256": "be8f2443cfb8775edcc817dbfce35c3e9050b64cde8a91c717faa212dff52cdc",
     },
     "flux-1-schnell-runware": {
         "record_id": "053e51fa-19df-5c8f-8b26-7854650d9e26",
@@ -59,7 +59,7 @@ MODELS = {
         "api_key_env": "RUNWARE_API_KEY",
         "estimated_seconds": 5,
         "locked": False,
-        "body_sha256": "8c94ba60b5a66b00562d4c4e6a07ad3ba51d3daf8053bd0fce7e362213c97d27",
+        "body_sha256": "f50b1a87613b17f0f3a2fe0525b1db0907f33dc6104f51d35610cc96d1d6e245",
     },
     "flux-schnell-replicate": {
         "record_id": "8c662f52-e0e8-5a62-9728-8286c2ce68a4",
@@ -73,7 +73,7 @@ MODELS = {
         "api_key_env": "REPLICATE_API_TOKEN",
         "estimated_seconds": 4,
         "locked": False,
-        "body_sha256": "a5e5df62a4bfec51c99f7a44ad38d68f2465086c5da54043667feb8319282501",
+        "body_sha256": "aee5b00019e8553d0433d2a282c0160a0a6a693e86ef23bb5c8557b06e2d27f8",
     },
     "google-veo-3-1-fast": {
         "record_id": "35fb2dcf-a0a2-5464-a745-6550fe8d9bc0",
@@ -87,7 +87,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 90,
         "locked": False,
-        "body_sha256": "e92d947bdef7e2bf356428431a25c9042f6b7568ccf2b4dff0a4586a09ecd717",
+        "body_sha256": "d6ed72725639a3614a76d1a651fdfd644eb51899331850e7ff588238d7180858",
     },
     "google-veo-3-1-fast-image-to-video": {
         "record_id": "812870c6-2613-5c61-a1ad-2d42795de29a",
@@ -101,7 +101,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 90,
         "locked": False,
-        "body_sha256": "e6a19259a8417a43989648860cae137f93bac1a11a9b5871f623577bdd969833",
+        "body_sha256": "714db93facfaf9abdf2c29c3a80acfb2b8a670e52691298b424e0be5384e59c5",
     },
     "google-veo-3-1-hq": {
         "record_id": "0db5f3c5-e19c-5daf-8f8f-4ddd1f17ce19",
@@ -115,7 +115,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 180,
         "locked": False,
-        "body_sha256": "0f39ea589b9554bed3013a07dc08af8f2ed470616023a66fc1be82038e250bd0",
+        "body_sha256": "2c7cb7b9b4c7a7984c03782a7baafd90d1157fb6fa2dd32eb43e8f8fca784570",
     },
     "lyria-2-fal": {
         "record_id": "ea200d1f-ea6f-507a-beed-22eec3b27732",
@@ -129,7 +129,7 @@ MODELS = {
         "api_key_env": "FAL_KEY",
         "estimated_seconds": 40,
         "locked": False,
-        "body_sha256": "3fb4cbd4827cb9116c1d2cf6f9146acc64717227601cdb1fa4726ab9b655e2f8",
+        "body_sha256": "472f121aa2f1bfc00c0f5408f62c101960d2b4558dae6acbcf1f502d1332007b",
     },
     "minimax-speech-02-turbo-replicate": {
         "record_id": "f28b2fb9-215a-5795-a36f-f91433dd4e04",
@@ -143,7 +143,7 @@ MODELS = {
         "api_key_env": "REPLICATE_API_TOKEN",
         "estimated_seconds": 10,
         "locked": False,
-        "body_sha256": "5347c433a7d15c2a78fe18dc5e41e9cc2cb48ba666eea2630fc798c91bd46539",
+        "body_sha256": "8eac92cf230353bb47a70fe03d68357c10152fd4bf72fad57d45e5fbdbbe3ea8",
     },
     "recraft-crisp-upscale": {
         "record_id": "62dcd271-1b6c-5a47-a59c-e66e2188a439",
@@ -157,7 +157,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 15,
         "locked": False,
-        "body_sha256": "3c4b2923daae7b1f00d46e14747efe779fa1c2d11488f30edcc16166c50ed708",
+        "body_sha256": "833dfad5aa326fdff4aa920fe88efa25f19a7d8b2b88a1a2fa3e0cb24879aaac",
     },
     "recraft-crisp-upscale-fal": {
         "record_id": "44387b1e-c725-56d5-98d0-db51f8e5592b",
@@ -171,7 +171,7 @@ MODELS = {
         "api_key_env": "FAL_KEY",
         "estimated_seconds": 15,
         "locked": False,
-        "body_sha256": "db9116faf4439e991dc2d01d0616e6182fd5c0d5b637a697a32c818b93bd1e37",
+        "body_sha256": "4442f3651318bd488e7c9821efebb91e478ee54aab3b9863d4754ee4b6d6d5a1",
     },
     "recraft-remove-background": {
         "record_id": "5110c27a-15ab-5422-9392-2f669f4acd36",
@@ -185,7 +185,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 10,
         "locked": False,
-        "body_sha256": "591507363c44d6df1537df8d84880d34b0ae95abc45256d38bf14a883d7aa5d2",
+        "body_sha256": "6ce4d5167a75733fbadf5b5bc79f0aab543e2e0f7cba5b520f99dca1fb8295d7",
     },
     "seedance-1-0-pro-runware": {
         "record_id": "3f585588-de46-5357-beb0-6370fbb01a67",
@@ -199,7 +199,7 @@ MODELS = {
         "api_key_env": "RUNWARE_API_KEY",
         "estimated_seconds": 120,
         "locked": False,
-        "body_sha256": "ab89094d7285dfa021f2dcc5be2f66829ea39a313d5096e01d05461d45c604ab",
+        "body_sha256": "3a735ef7cbe0dda7159eee0a441812eebbe11a18da3cfd6e63f43db16c3c8016",
     },
     "seedance-v1-lite": {
         "record_id": "f1d51e3d-3c40-59ee-86e0-842398a4dee6",
@@ -213,7 +213,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 60,
         "locked": False,
-        "body_sha256": "3c21a3f9aad68588532d41feb4a3ec81d691d1dc9d292a9db08ef18093dc74ea",
+        "body_sha256": "0eb496aeda303c9f802197011f5329b3456f9710204b45e196f17a894a0ae266",
     },
     "seedance-v1-lite-image-to-video": {
         "record_id": "b676ba91-803d-5f81-a86a-8adbbb812bbb",
@@ -227,7 +227,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 60,
         "locked": False,
-        "body_sha256": "8d43acd1d89a61bebcc036cb5c4944b72157b5ce3d83c401a97e8ff3292d1b75",
+        "body_sha256": "62e89466418e816610a4cdb860cf90b3aea536acc0fd14a6048b8f3d034465f3",
     },
     "seedance-v1-lite-image-to-video-fal": {
         "record_id": "b1056fec-d5d4-5391-94f1-28e9f2d06dcb",
@@ -241,7 +241,7 @@ MODELS = {
         "api_key_env": "FAL_KEY",
         "estimated_seconds": 60,
         "locked": False,
-        "body_sha256": "808228ad71c3b1010b3b84368a688f548ecff717930723f2e17be66101d8af20",
+        "body_sha256": "b84e0e2f23b3eed124f9f4889d853b417eef3a0e66b7e49d33bb82aead2e3f9a",
     },
 }
 
