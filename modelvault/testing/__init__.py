@@ -18,24 +18,41 @@ Replicate), including its error bodies. Point a model at it with `base_url`:
         assert fake.submit_count == 1
         assert fake.requests[0].headers["Authorization"] == "[REDACTED]"
 
+Each fake judges requests by the provider's own word, not this repository's
+specs: a submit is checked against that provider model's published input schema
+(data files under modelvault/testing/schemas/<family>/, each with its source
+URL, retrieval date and notes on what could not be confirmed), and refused in
+the provider's documented validation shape (fal 422 `detail` list, Replicate
+422 problem+json, kie `code: 422`, Runware `errors` with `parameter`); an
+unknown model gets the provider's not-found answer. `validate_requests=False`
+turns that off for a model no schema file covers. By default the fakes emit
+the documented transient states: kie's "recordInfo is null" right after
+createTask, Runware `pending`, fal 202 while queued with `logs` on `logs=1` or
+`logs=true` and `x-fal-request-id` headers, and Replicate's `aborted` outcome
+on request. The official replicate, fal-client and runware-sdk clients run
+against them in tests/test_official_clients.py.
+
 Knobs: `polls` (intermediate answers before the terminal one), `outcome`
-("success" | "failed" | "canceled"), `result_urls`, `output_kind`,
+("success" | "failed" | "canceled" | "aborted"), `result_urls`, `output_kind`,
 `error_message`, `kie_http_status` ("mirror" | "always_200"), `veo_fail_flag`,
-`fal_error_status`, `adopt_unknown_tasks` (answer a poll or result fetch for a
-task id the fake never issued as if that task were submitted just now, instead
-of the documented not-found error: for following up, in a new process, tasks an
-earlier fake accepted). Faults (`inject`): per phase "submit" | "poll" | "result",
-kinds "status" (documented error body; 429 carries Retry-After), "malformed"
-(non-JSON 200), "drop" (connection closed unanswered), "latency" (delay, then a
-normal answer), each for `times` requests. A wrong or missing key gets the
-family's documented 401.
+`fal_error_status`, `validate_requests`, `kie_invisible_polls` (default 1),
+`runware_error_shape` ("errors" | "data"), `adopt_unknown_tasks` (answer a poll
+or result fetch for a task id the fake never issued as if that task were
+submitted just now, instead of the documented not-found error: for following
+up, in a new process, tasks an earlier fake accepted). Faults (`inject`): per
+phase "submit" | "poll" | "result", kinds "status" (documented error body; 429
+carries Retry-After), "malformed" (non-JSON 200), "drop" (connection closed
+unanswered), "latency" (delay, then a normal answer), each for `times`
+requests. A wrong or missing key gets the family's documented 401.
 
 Only the standard library is used; nothing here is imported by `import
 modelvault`.
 """
 
 from modelvault.testing._fake import FakeProvider
+from modelvault.testing._jsonschema import SchemaError, validate
 from modelvault.testing._providers import FakeProviders, fake_providers
+from modelvault.testing._schemas import ProviderSchema, all_schemas, schema_for
 from modelvault.testing._types import (
     DEFAULT_API_KEY,
     FAMILIES,
@@ -49,6 +66,7 @@ from modelvault.testing._types import (
     OutputKind,
     Phase,
     RecordedRequest,
+    RunwareErrorShape,
 )
 
 __all__ = [
@@ -65,6 +83,12 @@ __all__ = [
     "Outcome",
     "OutputKind",
     "Phase",
+    "ProviderSchema",
     "RecordedRequest",
+    "RunwareErrorShape",
+    "SchemaError",
+    "all_schemas",
     "fake_providers",
+    "schema_for",
+    "validate",
 ]

@@ -18,6 +18,11 @@ Contract, as Runware documents it:
   A failed task is reported either as the top-level `errors` array or as
   `data: [{"status": "error", "error": {code, message}}]` (the official SDK
   reads both): `runware_error_shape` picks one.
+- Checked against the official runware-sdk 1.8.0 REST transport
+  (tests/test_official_clients.py): it sends `deliveryMethod: "async"`, polls
+  getResponse, treats `pending` as running, raises on either failure shape and
+  maps the refusal codes above to its "validation" category; no disagreement
+  was found. The SDK also speaks WebSocket; only REST is exercised here.
 """
 
 from __future__ import annotations
