@@ -245,8 +245,7 @@ def refuse_update(
             "the record is unchanged; re-read it with get_generation "
             f"(`modelvault status {generation_id}`)"
         )
-    elif current_status not in write_sources(new_status):
-        assert new_status is not None
+    elif new_status is not None and current_status not in write_sources(new_status):
         reason = (
             f"{where} and cannot go back to {new_status.value}; the record is "
             f"unchanged: re-read it and continue from {current_status.value}"
@@ -267,8 +266,8 @@ def refuse_update(
 
 def missing(generation_id: str, where: str) -> StoreError:
     return StoreError(
-        f"no generation {generation_id} in {where}: check the id "
-        "(`modelvault status`), or the store it was created in (MODELVAULT_DB)"
+        f"no generation {generation_id} in {where}: check the id, and that "
+        "MODELVAULT_DB (or store=) points at the store it was created in"
     )
 
 

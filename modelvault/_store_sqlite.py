@@ -104,12 +104,13 @@ class SQLiteStore:
             f"UPDATE generations SET {', '.join(sets)} "
             f"WHERE id = ? AND status IN ({_marks(sources)})"
         )
-        params = [*values, model.now_iso(), generation_id, *sources]
+        where: list[Any] = [generation_id, *sources]
         if expected_version is not None:
             sql += " AND version = ?"
-            params.append(expected_version)
+            where.append(expected_version)
         with self._writing(f"updating generation {generation_id}") as db:
-            if db.execute(sql, params).rowcount == 1:
+            stamp = model.now_iso()  # under the lock: stamps follow commit order
+            if db.execute(sql, [*values, stamp, *where]).rowcount == 1:
                 return
             current = db.execute(
                 "SELECT status, version FROM generations WHERE id = ?",
