@@ -17,7 +17,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 20,
         "locked": False,
-        "body_sha256": "22c011bff7f5873c846caf8197d090ef9bf4ab819b1dde3a812c1391469396b5",
+        "body_sha256": "6a094cd767f386d36ff064f561dd63132cd0dab77f4eb9fc4b23c864cefba1fe",
     },
     "elevenlabs-tts-turbo-2-5": {
         "record_id": "b3047529-98b5-53bc-9b32-ffdc13c14a8b",
@@ -31,7 +31,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 15,
         "locked": False,
-        "body_sha256": "434d8de1fe75d868cdf690c884695411451fb60cb50b634c39a6307ea3087bb8",
+        "body_sha256": "870ee2f61c307c25cc907c3df6144097233e81eac33e313dcba80ff277f77726",
     },
     "flux-1-schnell-fal": {
         "record_id": "f3b47059-0da0-56c5-92ec-3eb736fd475e",
@@ -45,7 +45,7 @@ MODELS = {
         "api_key_env": "FAL_KEY",
         "estimated_seconds": 5,
         "locked": False,
-        "body_sha256": "be8f2443cfb8775edcc817dbfce35c3e9050b64cde8a91c717faa212dff52cdc",
+        "body_sha256": "be27c278351c6f28e8de9ea9d2b7848dedd15887fd984023870db12bd2f4536d",
     },
     "flux-1-schnell-runware": {
         "record_id": "053e51fa-19df-5c8f-8b26-7854650d9e26",
@@ -59,7 +59,7 @@ MODELS = {
         "api_key_env": "RUNWARE_API_KEY",
         "estimated_seconds": 5,
         "locked": False,
-        "body_sha256": "f50b1a87613b17f0f3a2fe0525b1db0907f33dc6104f51d35610cc96d1d6e245",
+        "body_sha256": "67e600af8daf1c14de48174b30f485482b79c00e40c6db18256da03b55015627",
     },
     "flux-schnell-replicate": {
         "record_id": "8c662f52-e0e8-5a62-9728-8286c2ce68a4",
@@ -73,7 +73,7 @@ MODELS = {
         "api_key_env": "REPLICATE_API_TOKEN",
         "estimated_seconds": 4,
         "locked": False,
-        "body_sha256": "aee5b00019e8553d0433d2a282c0160a0a6a693e86ef23bb5c8557b06e2d27f8",
+        "body_sha256": "87a55a229f6249224df9b2c8b86585da044bb732c433317f8c4e8e39b3231e2c",
     },
     "google-veo-3-1-fast": {
         "record_id": "35fb2dcf-a0a2-5464-a745-6550fe8d9bc0",
@@ -87,7 +87,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 90,
         "locked": False,
-        "body_sha256": "d6ed72725639a3614a76d1a651fdfd644eb51899331850e7ff588238d7180858",
+        "body_sha256": "3429e2fea35dfa6602bb7a465ed5236ab2afb5f4457f1f102adf42d8dd8f69c3",
     },
     "google-veo-3-1-fast-image-to-video": {
         "record_id": "812870c6-2613-5c61-a1ad-2d42795de29a",
@@ -101,7 +101,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 90,
         "locked": False,
-        "body_sha256": "714db93facfaf9abdf2c29c3a80acfb2b8a670e52691298b424e0be5384e59c5",
+        "body_sha256": "8906904228f596ff7857dd08b5662cf3b14dec8bd60cfacdc4989c87f6220edc",
     },
     "google-veo-3-1-hq": {
         "record_id": "0db5f3c5-e19c-5daf-8f8f-4ddd1f17ce19",
@@ -115,7 +115,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 180,
         "locked": False,
-        "body_sha256": "2c7cb7b9b4c7a7984c03782a7baafd90d1157fb6fa2dd32eb43e8f8fca784570",
+        "body_sha256": "58fe57249cf085959b0a6096f7ad113091b1bcf6d33c8adf3872dfb2f6f34e00",
     },
     "lyria-2-fal": {
         "record_id": "ea200d1f-ea6f-507a-beed-22eec3b27732",
@@ -129,7 +129,7 @@ MODELS = {
         "api_key_env": "FAL_KEY",
         "estimated_seconds": 40,
         "locked": False,
-        "body_sha256": "472f121aa2f1bfc00c0f5408f62c101960d2b4558dae6acbcf1f502d1332007b",
+        "body_sha256": "fd356e35432b52ce66ab966dfb407f94a85d3580e9fe69bb494cc2d350402441",
     },
     "minimax-speech-02-turbo-replicate": {
         "record_id": "f28b2fb9-215a-5795-a36f-f91433dd4e04",
@@ -143,7 +143,7 @@ MODELS = {
         "api_key_env": "REPLICATE_API_TOKEN",
         "estimated_seconds": 10,
         "locked": False,
-        "body_sha256": "8eac92cf230353bb47a70fe03d68357c10152fd4bf72fad57d45e5fbdbbe3ea8",
+        "body_sha256": "50b21b929972e00c1ad3dd0199f6aa175a6c2374958271d8499b98b984485522",
     },
     "recraft-crisp-upscale": {
         "record_id": "62dcd271-1b6c-5a47-a59c-e66e2188a439",
@@ -157,7 +157,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 15,
         "locked": False,
-        "body_sha256": "833dfad5aa326fdff4aa920fe88efa25f19a7d8b2b88a1a2fa3e0cb24879aaac",
+        "body_sha256": "dfb4236db93e0aa1bcdc76137985bd875aa268ee581ce9119880f3d69c686308",
     },
     "recraft-crisp-upscale-fal": {
         "record_id": "44387b1e-c725-56d5-98d0-db51f8e5592b",
@@ -171,7 +171,7 @@ MODELS = {
         "api_key_env": "FAL_KEY",
         "estimated_seconds": 15,
         "locked": False,
-        "body_sha256": "4442f3651318bd488e7c9821efebb91e478ee54aab3b9863d4754ee4b6d6d5a1",
+        "body_sha256": "d31a8f0f52f98af956565cfdc7cfda889543d469b8c3421b7f4b9cb78d3b12a6",
     },
     "recraft-remove-background": {
         "record_id": "5110c27a-15ab-5422-9392-2f669f4acd36",
@@ -185,7 +185,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 10,
         "locked": False,
-        "body_sha256": "6ce4d5167a75733fbadf5b5bc79f0aab543e2e0f7cba5b520f99dca1fb8295d7",
+        "body_sha256": "10f8e76c83db4d1ea0e71a48f5c26c88c4cd846d6d6de510389ac9d8ebada584",
     },
     "seedance-1-0-pro-runware": {
         "record_id": "3f585588-de46-5357-beb0-6370fbb01a67",
@@ -199,7 +199,7 @@ MODELS = {
         "api_key_env": "RUNWARE_API_KEY",
         "estimated_seconds": 120,
         "locked": False,
-        "body_sha256": "3a735ef7cbe0dda7159eee0a441812eebbe11a18da3cfd6e63f43db16c3c8016",
+        "body_sha256": "35e49d2312c63b4c1fa4de7ab58afdaa989db8755fab36e9adc126bee95c590c",
     },
     "seedance-v1-lite": {
         "record_id": "f1d51e3d-3c40-59ee-86e0-842398a4dee6",
@@ -213,7 +213,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 60,
         "locked": False,
-        "body_sha256": "0eb496aeda303c9f802197011f5329b3456f9710204b45e196f17a894a0ae266",
+        "body_sha256": "cbc8a037f0d2024fc44e17f9a80412cf152543b331664d14a688e8957296eb8d",
     },
     "seedance-v1-lite-image-to-video": {
         "record_id": "b676ba91-803d-5f81-a86a-8adbbb812bbb",
@@ -227,7 +227,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 60,
         "locked": False,
-        "body_sha256": "62e89466418e816610a4cdb860cf90b3aea536acc0fd14a6048b8f3d034465f3",
+        "body_sha256": "8b98a0ba13ccf4854ba26fa611a680916a7c3e3ffe58b151102f24376168852e",
     },
     "seedance-v1-lite-image-to-video-fal": {
         "record_id": "b1056fec-d5d4-5391-94f1-28e9f2d06dcb",
@@ -241,7 +241,7 @@ MODELS = {
         "api_key_env": "FAL_KEY",
         "estimated_seconds": 60,
         "locked": False,
-        "body_sha256": "b84e0e2f23b3eed124f9f4889d853b417eef3a0e66b7e49d33bb82aead2e3f9a",
+        "body_sha256": "6a9f1522a167c623d782b56573096ec61a688fefbad6a69a78b09e029be6d44d",
     },
 }
 
