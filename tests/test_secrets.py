@@ -19,7 +19,7 @@ import pytest
 import modelvault
 from modelvault import Clock, SQLiteStore
 from modelvault._render import generation_json, generation_sheet
-from modelvault.testing import FakeProviders
+from modelvault.testing import FakeProviders, Phase
 
 KEY = "sk-secret-7f3a9c1e5b2d4f60"
 # One model per provider family.
@@ -30,7 +30,7 @@ MODELS = {
     "fal_queue": "flux-1-schnell-fal",
     "replicate": "flux-schnell-replicate",
 }
-FAULTS: list[tuple[str, dict[str, Any]]] = [
+FAULTS: list[tuple[Phase, dict[str, Any]]] = [
     ("submit", {"status": 401}),
     ("submit", {"status": 402}),
     ("submit", {"status": 422}),
