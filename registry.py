@@ -17,7 +17,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 20,
         "locked": False,
-        "body_sha256": "6a094cd767f386d36ff064f561dd63132cd0dab77f4eb9fc4b23c864cefba1fe",
+        "body_sha256": "adef86bdc0c7bfeec1d754fa5fc0fe65df57b6b206072c6b337d103f97864438",
     },
     "elevenlabs-tts-turbo-2-5": {
         "record_id": "b3047529-98b5-53bc-9b32-ffdc13c14a8b",
@@ -31,7 +31,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 15,
         "locked": False,
-        "body_sha256": "870ee2f61c307c25cc907c3df6144097233e81eac33e313dcba80ff277f77726",
+        "body_sha256": "6cb189ad258d76f86aebfde0b7e855d6ebf223259e61d922a3f377039dd53859",
     },
     "flux-1-schnell-fal": {
         "record_id": "f3b47059-0da0-56c5-92ec-3eb736fd475e",
@@ -45,7 +45,7 @@ MODELS = {
         "api_key_env": "FAL_KEY",
         "estimated_seconds": 5,
         "locked": False,
-        "body_sha256": "be27c278351c6f28e8de9ea9d2b7848dedd15887fd984023870db12bd2f4536d",
+        "body_sha256": "df5a64536e7d52a7bea4936910879df9c1f06d2461e15dc729859a2750747f74",
     },
     "flux-1-schnell-runware": {
         "record_id": "053e51fa-19df-5c8f-8b26-7854650d9e26",
@@ -59,7 +59,7 @@ MODELS = {
         "api_key_env": "RUNWARE_API_KEY",
         "estimated_seconds": 5,
         "locked": False,
-        "body_sha256": "67e600af8daf1c14de48174b30f485482b79c00e40c6db18256da03b55015627",
+        "body_sha256": "3f731191ceaff16d16b1577b754d61df318e4fd6bb27a524d6d0367b16251fd5",
     },
     "flux-schnell-replicate": {
         "record_id": "8c662f52-e0e8-5a62-9728-8286c2ce68a4",
@@ -73,7 +73,7 @@ MODELS = {
         "api_key_env": "REPLICATE_API_TOKEN",
         "estimated_seconds": 4,
         "locked": False,
-        "body_sha256": "87a55a229f6249224df9b2c8b86585da044bb732c433317f8c4e8e39b3231e2c",
+        "body_sha256": "ac1ccb41d8c4d74dfb69a77832fe5564d54e9656b2b5b94c5b36b06e6401983c",
     },
     "google-veo-3-1-fast": {
         "record_id": "35fb2dcf-a0a2-5464-a745-6550fe8d9bc0",
@@ -87,7 +87,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 90,
         "locked": False,
-        "body_sha256": "3429e2fea35dfa6602bb7a465ed5236ab2afb5f4457f1f102adf42d8dd8f69c3",
+        "body_sha256": "781baa4d2dfd56d7f9d1a2c834ed8644342e943c5705e414e687e9de4ab4715b",
     },
     "google-veo-3-1-fast-image-to-video": {
         "record_id": "812870c6-2613-5c61-a1ad-2d42795de29a",
@@ -101,7 +101,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 90,
         "locked": False,
-        "body_sha256": "8906904228f596ff7857dd08b5662cf3b14dec8bd60cfacdc4989c87f6220edc",
+        "body_sha256": "7f8b19b24fc97719c75e78aae13601d85f8bea8afa5e0cf78058a558b8a4c4a7",
     },
     "google-veo-3-1-hq": {
         "record_id": "0db5f3c5-e19c-5daf-8f8f-4ddd1f17ce19",
@@ -115,7 +115,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 180,
         "locked": False,
-        "body_sha256": "58fe57249cf085959b0a6096f7ad113091b1bcf6d33c8adf3872dfb2f6f34e00",
+        "body_sha256": "4adc661f6de5d532ad172291122514be9ac9a26360ba80b6e0e44f67d0c0ed24",
     },
     "lyria-2-fal": {
         "record_id": "ea200d1f-ea6f-507a-beed-22eec3b27732",
@@ -129,7 +129,7 @@ MODELS = {
         "api_key_env": "FAL_KEY",
         "estimated_seconds": 40,
         "locked": False,
-        "body_sha256": "fd356e35432b52ce66ab966dfb407f94a85d3580e9fe69bb494cc2d350402441",
+        "body_sha256": "456eb311d7c59797e1589590d4518697b17a777c46a6d48c77eeb41a54897c05",
     },
     "minimax-speech-02-turbo-replicate": {
         "record_id": "f28b2fb9-215a-5795-a36f-f91433dd4e04",
@@ -143,7 +143,7 @@ MODELS = {
         "api_key_env": "REPLICATE_API_TOKEN",
         "estimated_seconds": 10,
         "locked": False,
-        "body_sha256": "50b21b929972e00c1ad3dd0199f6aa175a6c2374958271d8499b98b984485522",
+        "body_sha256": "e49c9fb140c0ad07451217680e87cf95eb66a45fa1409e4d6f25b6108abb0205",
     },
     "recraft-crisp-upscale": {
         "record_id": "62dcd271-1b6c-5a47-a59c-e66e2188a439",
@@ -157,7 +157,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 15,
         "locked": False,
-        "body_sha256": "dfb4236db93e0aa1bcdc76137985bd875aa268ee581ce9119880f3d69c686308",
+        "body_sha256": "130f82bd9b34c23bf4972979b46c8d20f13ccc124a22b337db0102f4ef3a62f2",
     },
     "recraft-crisp-upscale-fal": {
         "record_id": "44387b1e-c725-56d5-98d0-db51f8e5592b",
@@ -171,7 +171,7 @@ MODELS = {
         "api_key_env": "FAL_KEY",
         "estimated_seconds": 15,
         "locked": False,
-        "body_sha256": "d31a8f0f52f98af956565cfdc7cfda889543d469b8c3421b7f4b9cb78d3b12a6",
+        "body_sha256": "78b815b0f43cca8029fadf91d8ce5df32b169c759dc931c3dab1112c927fc850",
     },
     "recraft-remove-background": {
         "record_id": "5110c27a-15ab-5422-9392-2f669f4acd36",
@@ -185,7 +185,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 10,
         "locked": False,
-        "body_sha256": "10f8e76c83db4d1ea0e71a48f5c26c88c4cd846d6d6de510389ac9d8ebada584",
+        "body_sha256": "28c9ece7c4f00f389846592fb3739bda83effa06e82e5a819e3f2d57f64d257a",
     },
     "seedance-1-0-pro-runware": {
         "record_id": "3f585588-de46-5357-beb0-6370fbb01a67",
@@ -199,7 +199,7 @@ MODELS = {
         "api_key_env": "RUNWARE_API_KEY",
         "estimated_seconds": 120,
         "locked": False,
-        "body_sha256": "35e49d2312c63b4c1fa4de7ab58afdaa989db8755fab36e9adc126bee95c590c",
+        "body_sha256": "f0672c261b44da6937010ec180d67596a0fb1c1aca2a828d0dfbc04dafd76ee4",
     },
     "seedance-v1-lite": {
         "record_id": "f1d51e3d-3c40-59ee-86e0-842398a4dee6",
@@ -213,7 +213,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 60,
         "locked": False,
-        "body_sha256": "cbc8a037f0d2024fc44e17f9a80412cf152543b331664d14a688e8957296eb8d",
+        "body_sha256": "bfa2a1b75587ef0acc084ddac05332417e1a28466eb6ccc16e74d84794fed87a",
     },
     "seedance-v1-lite-image-to-video": {
         "record_id": "b676ba91-803d-5f81-a86a-8adbbb812bbb",
@@ -227,7 +227,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 60,
         "locked": False,
-        "body_sha256": "8b98a0ba13ccf4854ba26fa611a680916a7c3e3ffe58b151102f24376168852e",
+        "body_sha256": "56e268d0c0a8afb308c1116db9a1701133cd5e2c5d0f6bf23f5f589e7d10fd12",
     },
     "seedance-v1-lite-image-to-video-fal": {
         "record_id": "b1056fec-d5d4-5391-94f1-28e9f2d06dcb",
@@ -241,7 +241,7 @@ MODELS = {
         "api_key_env": "FAL_KEY",
         "estimated_seconds": 60,
         "locked": False,
-        "body_sha256": "6a9f1522a167c623d782b56573096ec61a688fefbad6a69a78b09e029be6d44d",
+        "body_sha256": "1828b6b12c050e43fe86cecd49204384f42eb42df88c35664b49577f6ea9c95b",
     },
 }
 

@@ -182,15 +182,21 @@ def test_a_huge_streamed_answer_is_never_read_whole(server: ScriptedServer) -> N
 @pytest.mark.parametrize(
     "answer",
     [
-        pytest.param(b"[" * 200_000 + b"]" * 200_000, id="past-the-recursion-limit"),
-        pytest.param(b"[" * 200 + b"]" * 200, id="deeper-than-the-cap"),
+        pytest.param(
+            Reply(200, b"[" * 200_000 + b"]" * 200_000), id="past-the-recursion-limit"
+        ),
+        pytest.param(Reply(200, b"[" * 200 + b"]" * 200), id="deeper-than-the-cap"),
+        pytest.param(
+            Reply(200, b"not gzip", headers={"Content-Encoding": "gzip"}),
+            id="broken-gzip",
+        ),
     ],
 )
 def test_deep_or_broken_answers_are_transient(
-    answer: bytes, server: ScriptedServer
+    answer: Reply, server: ScriptedServer
 ) -> None:
     server.script(KIE_SUBMIT, kie_ok())
-    server.script(KIE_POLL, Reply(200, answer), kie_success())
+    server.script(KIE_POLL, answer, kie_success())
     store, clock = MemoryStore(), VirtualClock()
     execute(load(TTS), TTS_INPUTS, server, store, clock)
     assert record(store).status == "completed"
