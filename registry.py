@@ -17,7 +17,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 20,
         "locked": False,
-        "body_sha256": "adef86bdc0c7bfeec1d754fa5fc0fe65df57b6b206072c6b337d103f97864438",
+        "body_sha256": "cc247621925c9061d0fc3818331174fe019ca3fa6d02e5e9522668ab9900f4e1",
     },
     "elevenlabs-tts-turbo-2-5": {
         "record_id": "b3047529-98b5-53bc-9b32-ffdc13c14a8b",
@@ -31,7 +31,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 15,
         "locked": False,
-        "body_sha256": "6cb189ad258d76f86aebfde0b7e855d6ebf223259e61d922a3f377039dd53859",
+        "body_sha256": "d194de2697af4e1a17eaea0d5ac79b36944c8b20704c5d78d4d919befad63531",
     },
     "flux-1-schnell-fal": {
         "record_id": "f3b47059-0da0-56c5-92ec-3eb736fd475e",
@@ -45,7 +45,7 @@ MODELS = {
         "api_key_env": "FAL_KEY",
         "estimated_seconds": 5,
         "locked": False,
-        "body_sha256": "df5a64536e7d52a7bea4936910879df9c1f06d2461e15dc729859a2750747f74",
+        "body_sha256": "1c2f8f74887f81581ed850a64678e00bcce98cac5ba28fae73ac4f9159bd037e",
     },
     "flux-1-schnell-runware": {
         "record_id": "053e51fa-19df-5c8f-8b26-7854650d9e26",
@@ -59,7 +59,7 @@ MODELS = {
         "api_key_env": "RUNWARE_API_KEY",
         "estimated_seconds": 5,
         "locked": False,
-        "body_sha256": "3f731191ceaff16d16b1577b754d61df318e4fd6bb27a524d6d0367b16251fd5",
+        "body_sha256": "e8cfbf94c09e1d0f60476158ad87ef48bbc6ea1d9c6706794e845ea9cc1cab07",
     },
     "flux-schnell-replicate": {
         "record_id": "8c662f52-e0e8-5a62-9728-8286c2ce68a4",
@@ -73,7 +73,7 @@ MODELS = {
         "api_key_env": "REPLICATE_API_TOKEN",
         "estimated_seconds": 4,
         "locked": False,
-        "body_sha256": "ac1ccb41d8c4d74dfb69a77832fe5564d54e9656b2b5b94c5b36b06e6401983c",
+        "body_sha256": "2695730c5c3c5608424521d48014c2468cba1427166655d5f5f30b366daecdff",
     },
     "google-veo-3-1-fast": {
         "record_id": "35fb2dcf-a0a2-5464-a745-6550fe8d9bc0",
@@ -87,7 +87,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 90,
         "locked": False,
-        "body_sha256": "781baa4d2dfd56d7f9d1a2c834ed8644342e943c5705e414e687e9de4ab4715b",
+        "body_sha256": "14a6a41fc3cc1dfbb692ff6cf6865a5383240f811d284f19fe471c02f3462cf6",
     },
     "google-veo-3-1-fast-image-to-video": {
         "record_id": "812870c6-2613-5c61-a1ad-2d42795de29a",
@@ -101,7 +101,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 90,
         "locked": False,
-        "body_sha256": "7f8b19b24fc97719c75e78aae13601d85f8bea8afa5e0cf78058a558b8a4c4a7",
+        "body_sha256": "077b40c9ed364f0c5fb84cba88739ade7f62f10f02164dd21462c041aed9886d",
     },
     "google-veo-3-1-hq": {
         "record_id": "0db5f3c5-e19c-5daf-8f8f-4ddd1f17ce19",
@@ -115,7 +115,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 180,
         "locked": False,
-        "body_sha256": "4adc661f6de5d532ad172291122514be9ac9a26360ba80b6e0e44f67d0c0ed24",
+        "body_sha256": "de42a50b02f1375d8937e487b2d58941f81214e50579ccb448c5fdaf08a1a7c6",
     },
     "lyria-2-fal": {
         "record_id": "ea200d1f-ea6f-507a-beed-22eec3b27732",
@@ -129,7 +129,7 @@ MODELS = {
         "api_key_env": "FAL_KEY",
         "estimated_seconds": 40,
         "locked": False,
-        "body_sha256": "456eb311d7c59797e1589590d4518697b17a777c46a6d48c77eeb41a54897c05",
+        "body_sha256": "d175de578e8da9e7a1707e4d71776d3afefdaf3389bb4a5109572fb907ebf79b",
     },
     "minimax-speech-02-turbo-replicate": {
         "record_id": "f28b2fb9-215a-5795-a36f-f91433dd4e04",
@@ -143,7 +143,7 @@ MODELS = {
         "api_key_env": "REPLICATE_API_TOKEN",
         "estimated_seconds": 10,
         "locked": False,
-        "body_sha256": "e49c9fb140c0ad07451217680e87cf95eb66a45fa1409e4d6f25b6108abb0205",
+        "body_sha256": "827d51f3ba2cd201f2d4de851ddfa0d410c5f2c478ab99054a4651c3b1ebf688",
     },
     "recraft-crisp-upscale": {
         "record_id": "62dcd271-1b6c-5a47-a59c-e66e2188a439",
@@ -157,7 +157,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 15,
         "locked": False,
-        "body_sha256": "130f82bd9b34c23bf4972979b46c8d20f13ccc124a22b337db0102f4ef3a62f2",
+        "body_sha256": "6ae59c05b2a17b7136189dfc2da8a3f3f80f99f5bfc6af5fa9846eabb117cae6",
     },
     "recraft-crisp-upscale-fal": {
         "record_id": "44387b1e-c725-56d5-98d0-db51f8e5592b",
@@ -171,7 +171,7 @@ MODELS = {
         "api_key_env": "FAL_KEY",
         "estimated_seconds": 15,
         "locked": False,
-        "body_sha256": "78b815b0f43cca8029fadf91d8ce5df32b169c759dc931c3dab1112c927fc850",
+        "body_sha256": "b295f0a60dfa6c6309c3f8d395c29d4779b2bfc661c60969a19889b3ef89710b",
     },
     "recraft-remove-background": {
         "record_id": "5110c27a-15ab-5422-9392-2f669f4acd36",
@@ -185,7 +185,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 10,
         "locked": False,
-        "body_sha256": "28c9ece7c4f00f389846592fb3739bda83effa06e82e5a819e3f2d57f64d257a",
+        "body_sha256": "f4326a4a5e508cbc2f1b2a59d3a6882e93134d0aead5b1ad9dd8aa882e813b60",
     },
     "seedance-1-0-pro-runware": {
         "record_id": "3f585588-de46-5357-beb0-6370fbb01a67",
@@ -199,7 +199,7 @@ MODELS = {
         "api_key_env": "RUNWARE_API_KEY",
         "estimated_seconds": 120,
         "locked": False,
-        "body_sha256": "f0672c261b44da6937010ec180d67596a0fb1c1aca2a828d0dfbc04dafd76ee4",
+        "body_sha256": "dcba2f00ef04c87230549bf24943201aead30954fe94671ba51dec02216f51d8",
     },
     "seedance-v1-lite": {
         "record_id": "f1d51e3d-3c40-59ee-86e0-842398a4dee6",
@@ -213,7 +213,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 60,
         "locked": False,
-        "body_sha256": "bfa2a1b75587ef0acc084ddac05332417e1a28466eb6ccc16e74d84794fed87a",
+        "body_sha256": "23849187341f23f689f8829f9465e9423dd1bc3c84855c8195eb18f4f1a5afda",
     },
     "seedance-v1-lite-image-to-video": {
         "record_id": "b676ba91-803d-5f81-a86a-8adbbb812bbb",
@@ -227,7 +227,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 60,
         "locked": False,
-        "body_sha256": "56e268d0c0a8afb308c1116db9a1701133cd5e2c5d0f6bf23f5f589e7d10fd12",
+        "body_sha256": "61e71103309f0d83e895f004f5241d09b525f618d83cf4b017cb74c58c70bb10",
     },
     "seedance-v1-lite-image-to-video-fal": {
         "record_id": "b1056fec-d5d4-5391-94f1-28e9f2d06dcb",
@@ -241,7 +241,7 @@ MODELS = {
         "api_key_env": "FAL_KEY",
         "estimated_seconds": 60,
         "locked": False,
-        "body_sha256": "1828b6b12c050e43fe86cecd49204384f42eb42df88c35664b49577f6ea9c95b",
+        "body_sha256": "68960bb2e6c45f84d8b62771f19d059110ba7a9acdee20d28e9e024aaec45bbe",
     },
 }
 
