@@ -17,7 +17,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 20,
         "locked": False,
-        "body_sha256": "cc247621925c9061d0fc3818331174fe019ca3fa6d02e5e9522668ab9900f4e1",
+        "body_sha256": "dad4e8298909c0fb5949312ec662853ee5d54bc6a07b977bac27859865ef0c6b",
     },
     "elevenlabs-tts-turbo-2-5": {
         "record_id": "b3047529-98b5-53bc-9b32-ffdc13c14a8b",
@@ -31,7 +31,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 15,
         "locked": False,
-        "body_sha256": "d194de2697af4e1a17eaea0d5ac79b36944c8b20704c5d78d4d919befad63531",
+        "body_sha256": "386e59445378de5dcda5f6d43825af794808ff03dd6a647073ac762382733d00",
     },
     "flux-1-schnell-fal": {
         "record_id": "f3b47059-0da0-56c5-92ec-3eb736fd475e",
@@ -45,7 +45,7 @@ MODELS = {
         "api_key_env": "FAL_KEY",
         "estimated_seconds": 5,
         "locked": False,
-        "body_sha256": "1c2f8f74887f81581ed850a64678e00bcce98cac5ba28fae73ac4f9159bd037e",
+        "body_sha256": "fe6cebcdfe001b2300865d362877f35edb92bf60100d8dda1d8fe70f26ce85e2",
     },
     "flux-1-schnell-runware": {
         "record_id": "053e51fa-19df-5c8f-8b26-7854650d9e26",
@@ -59,7 +59,7 @@ MODELS = {
         "api_key_env": "RUNWARE_API_KEY",
         "estimated_seconds": 5,
         "locked": False,
-        "body_sha256": "e8cfbf94c09e1d0f60476158ad87ef48bbc6ea1d9c6706794e845ea9cc1cab07",
+        "body_sha256": "cf6218bedbb86eb2d4e3bb974de581f3f5765775c568e0f21c4057c922316860",
     },
     "flux-schnell-replicate": {
         "record_id": "8c662f52-e0e8-5a62-9728-8286c2ce68a4",
@@ -73,7 +73,7 @@ MODELS = {
         "api_key_env": "REPLICATE_API_TOKEN",
         "estimated_seconds": 4,
         "locked": False,
-        "body_sha256": "2695730c5c3c5608424521d48014c2468cba1427166655d5f5f30b366daecdff",
+        "body_sha256": "05d77c281bc54afcc141307614afec8fa14f3e45d8d00fe620995910540e8005",
     },
     "google-veo-3-1-fast": {
         "record_id": "35fb2dcf-a0a2-5464-a745-6550fe8d9bc0",
@@ -87,7 +87,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 90,
         "locked": False,
-        "body_sha256": "14a6a41fc3cc1dfbb692ff6cf6865a5383240f811d284f19fe471c02f3462cf6",
+        "body_sha256": "5b3b583c07a82196e205c9de4569af1af8daa03f9a7484a4465ea1800c5cd05c",
     },
     "google-veo-3-1-fast-image-to-video": {
         "record_id": "812870c6-2613-5c61-a1ad-2d42795de29a",
@@ -101,7 +101,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 90,
         "locked": False,
-        "body_sha256": "077b40c9ed364f0c5fb84cba88739ade7f62f10f02164dd21462c041aed9886d",
+        "body_sha256": "b67960a64af743f4cf0da1b581f36d8c1e0a4698696bfdc022b18e858b95cb05",
     },
     "google-veo-3-1-hq": {
         "record_id": "0db5f3c5-e19c-5daf-8f8f-4ddd1f17ce19",
@@ -115,7 +115,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 180,
         "locked": False,
-        "body_sha256": "de42a50b02f1375d8937e487b2d58941f81214e50579ccb448c5fdaf08a1a7c6",
+        "body_sha256": "c2c938db0bce4a36593548e155c3b1f7cba67e4d5255bac9cee8e29a22ce98e9",
     },
     "lyria-2-fal": {
         "record_id": "ea200d1f-ea6f-507a-beed-22eec3b27732",
@@ -129,7 +129,7 @@ MODELS = {
         "api_key_env": "FAL_KEY",
         "estimated_seconds": 40,
         "locked": False,
-        "body_sha256": "d175de578e8da9e7a1707e4d71776d3afefdaf3389bb4a5109572fb907ebf79b",
+        "body_sha256": "6eeb81921c7ca5a9a0fcac61be291ff888cd922a6607e7f78fa4aba7e0f80c2b",
     },
     "minimax-speech-02-turbo-replicate": {
         "record_id": "f28b2fb9-215a-5795-a36f-f91433dd4e04",
@@ -143,7 +143,7 @@ MODELS = {
         "api_key_env": "REPLICATE_API_TOKEN",
         "estimated_seconds": 10,
         "locked": False,
-        "body_sha256": "827d51f3ba2cd201f2d4de851ddfa0d410c5f2c478ab99054a4651c3b1ebf688",
+        "body_sha256": "493d5a79cbc1deabd1faa8444c55b76a48ab2379bd7b963fd1f601a197c7a23d",
     },
     "recraft-crisp-upscale": {
         "record_id": "62dcd271-1b6c-5a47-a59c-e66e2188a439",
@@ -157,7 +157,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 15,
         "locked": False,
-        "body_sha256": "6ae59c05b2a17b7136189dfc2da8a3f3f80f99f5bfc6af5fa9846eabb117cae6",
+        "body_sha256": "4a1e1615d174a3b905664061bd9d6216076b74500de8e330b3096b891d69d6e8",
     },
     "recraft-crisp-upscale-fal": {
         "record_id": "44387b1e-c725-56d5-98d0-db51f8e5592b",
@@ -171,7 +171,7 @@ MODELS = {
         "api_key_env": "FAL_KEY",
         "estimated_seconds": 15,
         "locked": False,
-        "body_sha256": "b295f0a60dfa6c6309c3f8d395c29d4779b2bfc661c60969a19889b3ef89710b",
+        "body_sha256": "38f411d9c099a2d7e150ceb75d6cf73cf21f53b02624fdfa69ffbfa91d1c48e7",
     },
     "recraft-remove-background": {
         "record_id": "5110c27a-15ab-5422-9392-2f669f4acd36",
@@ -185,7 +185,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 10,
         "locked": False,
-        "body_sha256": "f4326a4a5e508cbc2f1b2a59d3a6882e93134d0aead5b1ad9dd8aa882e813b60",
+        "body_sha256": "d1e8bf3d9dab8c1cef99a60c21954a71691b4a6ce25f69bd839acee1643a06b6",
     },
     "seedance-1-0-pro-runware": {
         "record_id": "3f585588-de46-5357-beb0-6370fbb01a67",
@@ -199,7 +199,7 @@ MODELS = {
         "api_key_env": "RUNWARE_API_KEY",
         "estimated_seconds": 120,
         "locked": False,
-        "body_sha256": "dcba2f00ef04c87230549bf24943201aead30954fe94671ba51dec02216f51d8",
+        "body_sha256": "d5a1afe552071faa3b35cb794ac7096d43f9a89d5b4bc42c969f98060126f79d",
     },
     "seedance-v1-lite": {
         "record_id": "f1d51e3d-3c40-59ee-86e0-842398a4dee6",
@@ -213,7 +213,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 60,
         "locked": False,
-        "body_sha256": "23849187341f23f689f8829f9465e9423dd1bc3c84855c8195eb18f4f1a5afda",
+        "body_sha256": "4a79aa1f4aff964edbb7c673ec3ae63352724fdb9b83cfe55f86cef6c07cb023",
     },
     "seedance-v1-lite-image-to-video": {
         "record_id": "b676ba91-803d-5f81-a86a-8adbbb812bbb",
@@ -227,7 +227,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 60,
         "locked": False,
-        "body_sha256": "61e71103309f0d83e895f004f5241d09b525f618d83cf4b017cb74c58c70bb10",
+        "body_sha256": "693e91b6156489bb95ea12b1237c8b4c0de901b1e89df5a4dc5b0c35f12569b9",
     },
     "seedance-v1-lite-image-to-video-fal": {
         "record_id": "b1056fec-d5d4-5391-94f1-28e9f2d06dcb",
@@ -241,7 +241,7 @@ MODELS = {
         "api_key_env": "FAL_KEY",
         "estimated_seconds": 60,
         "locked": False,
-        "body_sha256": "68960bb2e6c45f84d8b62771f19d059110ba7a9acdee20d28e9e024aaec45bbe",
+        "body_sha256": "e699c605e43a508ede4d33b9518f0858ac2d08b34b2ca2ab8f079a6f90bace5f",
     },
 }
 
