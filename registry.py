@@ -199,7 +199,7 @@ MODELS = {
         "api_key_env": "RUNWARE_API_KEY",
         "estimated_seconds": 120,
         "locked": False,
-        "body_sha256": "d5a1afe552071faa3b35cb794ac7096d43f9a89d5b4bc42c969f98060126f79d",
+        "body_sha256": "c9960517048f8a0493a7e5114728c5726768defddae801f273f7695cb47df087",
     },
     "seedance-v1-lite": {
         "record_id": "f1d51e3d-3c40-59ee-86e0-842398a4dee6",

@@ -28,15 +28,8 @@ IMAGE = "https://example.com/input.png"
 MODEL_IDS = [info.id for info in modelvault.list_models()]
 
 # (model id, inputs kind) -> why the provider's published schema refuses it.
-REFUSED: dict[tuple[str, str], str] = {
-    ("seedance-1-0-pro-runware", "full"): (
-        "negative_prompt is sent as `negativePrompt`, a parameter Runware's schema "
-        "bundle does not have for bytedance:2@1 (Seedance 1.0 Pro takes model, "
-        "positivePrompt, width, height, resolution, duration, seed, providerSettings, "
-        "...): runware-sdk 1.8.0 runware/types/task_map.py "
-        "BytedanceSeedance10ProParams, schemas/runware/bytedance-2-1.json"
-    ),
-}
+# (Empty: seedance-1-0-pro-runware's negative_prompt, refused here, was removed.)
+REFUSED: dict[tuple[str, str], str] = {}
 
 
 @pytest.fixture(scope="module")
