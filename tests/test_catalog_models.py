@@ -858,7 +858,7 @@ PAYLOADS = [
     ),
     pytest.param(
         "seedance-1-0-pro-runware",
-        {"prompt": "waves", "duration": 10, "negative_prompt": "blurry"},
+        {"prompt": "waves", "duration": 10, "seed": 7},
         [
             {
                 "model": "bytedance:2@1",
@@ -868,7 +868,7 @@ PAYLOADS = [
                 "width": 1920,
                 "height": 1088,
                 "numberResults": 1,
-                "negativePrompt": "blurry",
+                "seed": 7,
                 **_RUNWARE_VIDEO_CONSTANTS,
             }
         ],
