@@ -1,9 +1,9 @@
 # modelvault model file v1
 # id: seedance-v1-lite-image-to-video
 # record-id: b676ba91-803d-5f81-a86a-8adbbb812bbb
-# locked: false
+# locked: true
 # locked-by: @modelvault/maintainers
-# locked-at: 2026-11-25T13:59:01Z
+# locked-at: 2026-12-01T12:46:05Z
 # unlocked-by: @modelvault/maintainers
 # unlocked-at: 2026-12-01T12:27:09Z
 # unlock-reason: "issue 8: provider states as documented; transient poll faults keep a paid task resumable; bounded answers"

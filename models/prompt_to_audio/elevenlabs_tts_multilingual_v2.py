@@ -1,9 +1,9 @@
 # modelvault model file v1
 # id: elevenlabs-tts-multilingual-v2
 # record-id: 9a0dbde4-943a-5f69-9dc5-6c170cca79c6
-# locked: false
+# locked: true
 # locked-by: @modelvault/maintainers
-# locked-at: 2026-11-25T13:59:00Z
+# locked-at: 2026-12-01T12:46:05Z
 # unlocked-by: @modelvault/maintainers
 # unlocked-at: 2026-12-01T12:27:09Z
 # unlock-reason: "issue 8: provider states as documented; transient poll faults keep a paid task resumable; bounded answers"
