@@ -214,7 +214,8 @@ def _unlock_violations(path: str, old: Header, new: Header) -> list[Violation]:
                 path,
                 "unlock-fields",
                 f"unlocked-at {new.unlocked_at} is before locked-at "
-                f"{old.locked_at}; stamp a fresh unlock",
+                f"{old.locked_at} (an old unlock's stamps); stamp a fresh unlock "
+                f"with {_unlock_command(old)}",
             )
         ]
     return []
