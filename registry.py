@@ -16,7 +16,7 @@ MODELS = {
         "base_cost": "6",
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 20,
-        "locked": True,
+        "locked": False,
         "body_sha256": "dad4e8298909c0fb5949312ec662853ee5d54bc6a07b977bac27859865ef0c6b",
     },
     "elevenlabs-tts-turbo-2-5": {
@@ -30,7 +30,7 @@ MODELS = {
         "base_cost": "3",
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 15,
-        "locked": True,
+        "locked": False,
         "body_sha256": "386e59445378de5dcda5f6d43825af794808ff03dd6a647073ac762382733d00",
     },
     "flux-1-schnell-fal": {
@@ -58,7 +58,7 @@ MODELS = {
         "base_cost": "0.3",
         "api_key_env": "RUNWARE_API_KEY",
         "estimated_seconds": 5,
-        "locked": True,
+        "locked": False,
         "body_sha256": "cf6218bedbb86eb2d4e3bb974de581f3f5765775c568e0f21c4057c922316860",
     },
     "flux-schnell-replicate": {
@@ -72,7 +72,7 @@ MODELS = {
         "base_cost": "0.3",
         "api_key_env": "REPLICATE_API_TOKEN",
         "estimated_seconds": 4,
-        "locked": True,
+        "locked": False,
         "body_sha256": "05d77c281bc54afcc141307614afec8fa14f3e45d8d00fe620995910540e8005",
     },
     "google-veo-3-1-fast": {
@@ -86,7 +86,7 @@ MODELS = {
         "base_cost": "30",
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 90,
-        "locked": True,
+        "locked": False,
         "body_sha256": "5b3b583c07a82196e205c9de4569af1af8daa03f9a7484a4465ea1800c5cd05c",
     },
     "google-veo-3-1-fast-image-to-video": {
@@ -100,7 +100,7 @@ MODELS = {
         "base_cost": "30",
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 90,
-        "locked": True,
+        "locked": False,
         "body_sha256": "b67960a64af743f4cf0da1b581f36d8c1e0a4698696bfdc022b18e858b95cb05",
     },
     "google-veo-3-1-hq": {
@@ -114,7 +114,7 @@ MODELS = {
         "base_cost": "125",
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 180,
-        "locked": True,
+        "locked": False,
         "body_sha256": "c2c938db0bce4a36593548e155c3b1f7cba67e4d5255bac9cee8e29a22ce98e9",
     },
     "lyria-2-fal": {
@@ -128,7 +128,7 @@ MODELS = {
         "base_cost": "10",
         "api_key_env": "FAL_KEY",
         "estimated_seconds": 40,
-        "locked": True,
+        "locked": False,
         "body_sha256": "6eeb81921c7ca5a9a0fcac61be291ff888cd922a6607e7f78fa4aba7e0f80c2b",
     },
     "minimax-speech-02-turbo-replicate": {
@@ -156,7 +156,7 @@ MODELS = {
         "base_cost": "0.25",
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 15,
-        "locked": True,
+        "locked": False,
         "body_sha256": "4a1e1615d174a3b905664061bd9d6216076b74500de8e330b3096b891d69d6e8",
     },
     "recraft-crisp-upscale-fal": {
@@ -170,7 +170,7 @@ MODELS = {
         "base_cost": "0.4",
         "api_key_env": "FAL_KEY",
         "estimated_seconds": 15,
-        "locked": True,
+        "locked": False,
         "body_sha256": "38f411d9c099a2d7e150ceb75d6cf73cf21f53b02624fdfa69ffbfa91d1c48e7",
     },
     "recraft-remove-background": {
@@ -184,7 +184,7 @@ MODELS = {
         "base_cost": "0.5",
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 10,
-        "locked": True,
+        "locked": False,
         "body_sha256": "d1e8bf3d9dab8c1cef99a60c21954a71691b4a6ce25f69bd839acee1643a06b6",
     },
     "seedance-1-0-pro-runware": {
@@ -212,7 +212,7 @@ MODELS = {
         "base_cost": "5",
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 60,
-        "locked": True,
+        "locked": False,
         "body_sha256": "4a79aa1f4aff964edbb7c673ec3ae63352724fdb9b83cfe55f86cef6c07cb023",
     },
     "seedance-v1-lite-image-to-video": {
@@ -226,7 +226,7 @@ MODELS = {
         "base_cost": "5",
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 60,
-        "locked": True,
+        "locked": False,
         "body_sha256": "693e91b6156489bb95ea12b1237c8b4c0de901b1e89df5a4dc5b0c35f12569b9",
     },
     "seedance-v1-lite-image-to-video-fal": {

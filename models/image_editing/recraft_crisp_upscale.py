@@ -1,12 +1,12 @@
 # modelvault model file v1
 # id: recraft-crisp-upscale
 # record-id: 62dcd271-1b6c-5a47-a59c-e66e2188a439
-# locked: true
+# locked: false
 # locked-by: @modelvault/maintainers
 # locked-at: 2026-12-01T12:46:05Z
 # unlocked-by: @modelvault/maintainers
-# unlocked-at: 2026-12-01T12:27:09Z
-# unlock-reason: "issue 8: provider states as documented; transient poll faults keep a paid task resumable; bounded answers"
+# unlocked-at: 2026-12-01T12:48:00Z
+# unlock-reason: "issue 8: a deeply nested submit answer must not hide the task id (prune past the depth cap instead of refusing)"
 # body-sha256: 4a1e1615d174a3b905664061bd9d6216076b74500de8e330b3096b891d69d6e8
 # generated-by: generator 0.1.0, template kie_jobs v1
 

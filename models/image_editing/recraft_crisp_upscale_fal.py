@@ -1,12 +1,12 @@
 # modelvault model file v1
 # id: recraft-crisp-upscale-fal
 # record-id: 44387b1e-c725-56d5-98d0-db51f8e5592b
-# locked: true
+# locked: false
 # locked-by: @modelvault/maintainers
 # locked-at: 2026-12-01T12:46:05Z
 # unlocked-by: @modelvault/maintainers
-# unlocked-at: 2026-12-01T12:27:09Z
-# unlock-reason: "issue 8: provider states as documented; transient poll faults keep a paid task resumable; bounded answers"
+# unlocked-at: 2026-12-01T12:48:00Z
+# unlock-reason: "issue 8: a deeply nested submit answer must not hide the task id (prune past the depth cap instead of refusing)"
 # body-sha256: 38f411d9c099a2d7e150ceb75d6cf73cf21f53b02624fdfa69ffbfa91d1c48e7
 # generated-by: generator 0.1.0, template fal_queue v1
 

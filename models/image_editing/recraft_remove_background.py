@@ -1,12 +1,12 @@
 # modelvault model file v1
 # id: recraft-remove-background
 # record-id: 5110c27a-15ab-5422-9392-2f669f4acd36
-# locked: true
+# locked: false
 # locked-by: @modelvault/maintainers
 # locked-at: 2026-12-01T12:46:05Z
 # unlocked-by: @modelvault/maintainers
-# unlocked-at: 2026-12-01T12:27:09Z
-# unlock-reason: "issue 8: provider states as documented; transient poll faults keep a paid task resumable; bounded answers"
+# unlocked-at: 2026-12-01T12:48:00Z
+# unlock-reason: "issue 8: a deeply nested submit answer must not hide the task id (prune past the depth cap instead of refusing)"
 # body-sha256: d1e8bf3d9dab8c1cef99a60c21954a71691b4a6ce25f69bd839acee1643a06b6
 # generated-by: generator 0.1.0, template kie_jobs v1
 

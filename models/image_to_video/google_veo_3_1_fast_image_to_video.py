@@ -1,12 +1,12 @@
 # modelvault model file v1
 # id: google-veo-3-1-fast-image-to-video
 # record-id: 812870c6-2613-5c61-a1ad-2d42795de29a
-# locked: true
+# locked: false
 # locked-by: @modelvault/maintainers
 # locked-at: 2026-12-01T12:46:05Z
 # unlocked-by: @modelvault/maintainers
-# unlocked-at: 2026-12-01T12:27:09Z
-# unlock-reason: "issue 8: provider states as documented; transient poll faults keep a paid task resumable; bounded answers"
+# unlocked-at: 2026-12-01T12:48:00Z
+# unlock-reason: "issue 8: a deeply nested submit answer must not hide the task id (prune past the depth cap instead of refusing)"
 # body-sha256: b67960a64af743f4cf0da1b581f36d8c1e0a4698696bfdc022b18e858b95cb05
 # generated-by: generator 0.1.0, template kie_veo v1
 

@@ -1,12 +1,12 @@
 # modelvault model file v1
 # id: seedance-v1-lite-image-to-video
 # record-id: b676ba91-803d-5f81-a86a-8adbbb812bbb
-# locked: true
+# locked: false
 # locked-by: @modelvault/maintainers
 # locked-at: 2026-12-01T12:46:05Z
 # unlocked-by: @modelvault/maintainers
-# unlocked-at: 2026-12-01T12:27:09Z
-# unlock-reason: "issue 8: provider states as documented; transient poll faults keep a paid task resumable; bounded answers"
+# unlocked-at: 2026-12-01T12:48:00Z
+# unlock-reason: "issue 8: a deeply nested submit answer must not hide the task id (prune past the depth cap instead of refusing)"
 # body-sha256: 693e91b6156489bb95ea12b1237c8b4c0de901b1e89df5a4dc5b0c35f12569b9
 # generated-by: generator 0.1.0, template kie_jobs v1
 

@@ -1,12 +1,12 @@
 # modelvault model file v1
 # id: elevenlabs-tts-multilingual-v2
 # record-id: 9a0dbde4-943a-5f69-9dc5-6c170cca79c6
-# locked: true
+# locked: false
 # locked-by: @modelvault/maintainers
 # locked-at: 2026-12-01T12:46:05Z
 # unlocked-by: @modelvault/maintainers
-# unlocked-at: 2026-12-01T12:27:09Z
-# unlock-reason: "issue 8: provider states as documented; transient poll faults keep a paid task resumable; bounded answers"
+# unlocked-at: 2026-12-01T12:48:00Z
+# unlock-reason: "issue 8: a deeply nested submit answer must not hide the task id (prune past the depth cap instead of refusing)"
 # body-sha256: dad4e8298909c0fb5949312ec662853ee5d54bc6a07b977bac27859865ef0c6b
 # generated-by: generator 0.1.0, template kie_jobs v1
 

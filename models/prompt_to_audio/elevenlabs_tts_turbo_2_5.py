@@ -1,12 +1,12 @@
 # modelvault model file v1
 # id: elevenlabs-tts-turbo-2-5
 # record-id: b3047529-98b5-53bc-9b32-ffdc13c14a8b
-# locked: true
+# locked: false
 # locked-by: @modelvault/maintainers
 # locked-at: 2026-12-01T12:46:05Z
 # unlocked-by: @modelvault/maintainers
-# unlocked-at: 2026-12-01T12:27:09Z
-# unlock-reason: "issue 8: provider states as documented; transient poll faults keep a paid task resumable; bounded answers"
+# unlocked-at: 2026-12-01T12:48:00Z
+# unlock-reason: "issue 8: a deeply nested submit answer must not hide the task id (prune past the depth cap instead of refusing)"
 # body-sha256: 386e59445378de5dcda5f6d43825af794808ff03dd6a647073ac762382733d00
 # generated-by: generator 0.1.0, template kie_jobs v1
 

@@ -1,12 +1,12 @@
 # modelvault model file v1
 # id: lyria-2-fal
 # record-id: ea200d1f-ea6f-507a-beed-22eec3b27732
-# locked: true
+# locked: false
 # locked-by: @modelvault/maintainers
 # locked-at: 2026-12-01T12:46:05Z
 # unlocked-by: @modelvault/maintainers
-# unlocked-at: 2026-12-01T12:27:09Z
-# unlock-reason: "issue 8: provider states as documented; transient poll faults keep a paid task resumable; bounded answers"
+# unlocked-at: 2026-12-01T12:48:00Z
+# unlock-reason: "issue 8: a deeply nested submit answer must not hide the task id (prune past the depth cap instead of refusing)"
 # body-sha256: 6eeb81921c7ca5a9a0fcac61be291ff888cd922a6607e7f78fa4aba7e0f80c2b
 # generated-by: generator 0.1.0, template fal_queue v1
 

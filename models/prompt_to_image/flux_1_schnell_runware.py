@@ -1,12 +1,12 @@
 # modelvault model file v1
 # id: flux-1-schnell-runware
 # record-id: 053e51fa-19df-5c8f-8b26-7854650d9e26
-# locked: true
+# locked: false
 # locked-by: @modelvault/maintainers
 # locked-at: 2026-12-01T12:46:05Z
 # unlocked-by: @modelvault/maintainers
-# unlocked-at: 2026-12-01T12:27:09Z
-# unlock-reason: "issue 8: provider states as documented; transient poll faults keep a paid task resumable; bounded answers"
+# unlocked-at: 2026-12-01T12:48:00Z
+# unlock-reason: "issue 8: a deeply nested submit answer must not hide the task id (prune past the depth cap instead of refusing)"
 # body-sha256: cf6218bedbb86eb2d4e3bb974de581f3f5765775c568e0f21c4057c922316860
 # generated-by: generator 0.1.0, template runware v1
 

@@ -1,12 +1,12 @@
 # modelvault model file v1
 # id: flux-schnell-replicate
 # record-id: 8c662f52-e0e8-5a62-9728-8286c2ce68a4
-# locked: true
+# locked: false
 # locked-by: @modelvault/maintainers
 # locked-at: 2026-12-01T12:46:05Z
 # unlocked-by: @modelvault/maintainers
-# unlocked-at: 2026-12-01T12:27:09Z
-# unlock-reason: "issue 8: provider states as documented; transient poll faults keep a paid task resumable; bounded answers"
+# unlocked-at: 2026-12-01T12:48:00Z
+# unlock-reason: "issue 8: a deeply nested submit answer must not hide the task id (prune past the depth cap instead of refusing)"
 # body-sha256: 05d77c281bc54afcc141307614afec8fa14f3e45d8d00fe620995910540e8005
 # generated-by: generator 0.1.0, template replicate v1
 

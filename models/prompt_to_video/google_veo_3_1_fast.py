@@ -1,12 +1,12 @@
 # modelvault model file v1
 # id: google-veo-3-1-fast
 # record-id: 35fb2dcf-a0a2-5464-a745-6550fe8d9bc0
-# locked: true
+# locked: false
 # locked-by: @modelvault/maintainers
 # locked-at: 2026-12-01T12:46:05Z
 # unlocked-by: @modelvault/maintainers
-# unlocked-at: 2026-12-01T12:27:09Z
-# unlock-reason: "issue 8: provider states as documented; transient poll faults keep a paid task resumable; bounded answers"
+# unlocked-at: 2026-12-01T12:48:00Z
+# unlock-reason: "issue 8: a deeply nested submit answer must not hide the task id (prune past the depth cap instead of refusing)"
 # body-sha256: 5b3b583c07a82196e205c9de4569af1af8daa03f9a7484a4465ea1800c5cd05c
 # generated-by: generator 0.1.0, template kie_veo v1
 

@@ -1,12 +1,12 @@
 # modelvault model file v1
 # id: google-veo-3-1-hq
 # record-id: 0db5f3c5-e19c-5daf-8f8f-4ddd1f17ce19
-# locked: true
+# locked: false
 # locked-by: @modelvault/maintainers
 # locked-at: 2026-12-01T12:46:05Z
 # unlocked-by: @modelvault/maintainers
-# unlocked-at: 2026-12-01T12:27:09Z
-# unlock-reason: "issue 8: provider states as documented; transient poll faults keep a paid task resumable; bounded answers"
+# unlocked-at: 2026-12-01T12:48:00Z
+# unlock-reason: "issue 8: a deeply nested submit answer must not hide the task id (prune past the depth cap instead of refusing)"
 # body-sha256: c2c938db0bce4a36593548e155c3b1f7cba67e4d5255bac9cee8e29a22ce98e9
 # generated-by: generator 0.1.0, template kie_veo v1
 

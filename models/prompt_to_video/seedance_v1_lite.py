@@ -1,12 +1,12 @@
 # modelvault model file v1
 # id: seedance-v1-lite
 # record-id: f1d51e3d-3c40-59ee-86e0-842398a4dee6
-# locked: true
+# locked: false
 # locked-by: @modelvault/maintainers
 # locked-at: 2026-12-01T12:46:05Z
 # unlocked-by: @modelvault/maintainers
-# unlocked-at: 2026-12-01T12:27:09Z
-# unlock-reason: "issue 8: provider states as documented; transient poll faults keep a paid task resumable; bounded answers"
+# unlocked-at: 2026-12-01T12:48:00Z
+# unlock-reason: "issue 8: a deeply nested submit answer must not hide the task id (prune past the depth cap instead of refusing)"
 # body-sha256: 4a79aa1f4aff964edbb7c673ec3ae63352724fdb9b83cfe55f86cef6c07cb023
 # generated-by: generator 0.1.0, template kie_jobs v1
 
