@@ -17,7 +17,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 20,
         "locked": False,
-        "body_sha256": "dad4e8298909c0fb5949312ec662853ee5d54bc6a07b977bac27859865ef0c6b",
+        "body_sha256": "d9919d1809ad9e603d0585838e8b6f56997267c7b6279d0b81f4b7bfb9203f68",
     },
     "elevenlabs-tts-turbo-2-5": {
         "record_id": "b3047529-98b5-53bc-9b32-ffdc13c14a8b",
@@ -31,7 +31,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 15,
         "locked": False,
-        "body_sha256": "386e59445378de5dcda5f6d43825af794808ff03dd6a647073ac762382733d00",
+        "body_sha256": "168fb630745101d1897e06a0c5a70d0e43198bad9907a3c5cfc3dab447f3e1ac",
     },
     "flux-1-schnell-fal": {
         "record_id": "f3b47059-0da0-56c5-92ec-3eb736fd475e",
@@ -45,7 +45,7 @@ MODELS = {
         "api_key_env": "FAL_KEY",
         "estimated_seconds": 5,
         "locked": False,
-        "body_sha256": "fe6cebcdfe001b2300865d362877f35edb92bf60100d8dda1d8fe70f26ce85e2",
+        "body_sha256": "ca6042228cc3d85af88884d4745d3cd6e3159d5f0e8f53b01012e455942f0e8c",
     },
     "flux-1-schnell-runware": {
         "record_id": "053e51fa-19df-5c8f-8b26-7854650d9e26",
@@ -59,7 +59,7 @@ MODELS = {
         "api_key_env": "RUNWARE_API_KEY",
         "estimated_seconds": 5,
         "locked": False,
-        "body_sha256": "cf6218bedbb86eb2d4e3bb974de581f3f5765775c568e0f21c4057c922316860",
+        "body_sha256": "189c6afd5ae24622f8a99f8a1b2681062128bdc3aa0dd04b18d4128bab6c3c2b",
     },
     "flux-schnell-replicate": {
         "record_id": "8c662f52-e0e8-5a62-9728-8286c2ce68a4",
@@ -73,7 +73,7 @@ MODELS = {
         "api_key_env": "REPLICATE_API_TOKEN",
         "estimated_seconds": 4,
         "locked": False,
-        "body_sha256": "05d77c281bc54afcc141307614afec8fa14f3e45d8d00fe620995910540e8005",
+        "body_sha256": "abb1003cc10450a1905415e691c507f31daf3f52334b8e1dcef15ba64c3920d8",
     },
     "google-veo-3-1-fast": {
         "record_id": "35fb2dcf-a0a2-5464-a745-6550fe8d9bc0",
@@ -87,7 +87,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 90,
         "locked": False,
-        "body_sha256": "5b3b583c07a82196e205c9de4569af1af8daa03f9a7484a4465ea1800c5cd05c",
+        "body_sha256": "9a44943591fe00dce975b51e62477b3ff70c78b1bb74084b83f6d7b4ceeef08f",
     },
     "google-veo-3-1-fast-image-to-video": {
         "record_id": "812870c6-2613-5c61-a1ad-2d42795de29a",
@@ -101,7 +101,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 90,
         "locked": False,
-        "body_sha256": "b67960a64af743f4cf0da1b581f36d8c1e0a4698696bfdc022b18e858b95cb05",
+        "body_sha256": "d2aa828eda281948760cbac8f9c1ca11973ee56e671dab3e89eee4ddb07c9480",
     },
     "google-veo-3-1-hq": {
         "record_id": "0db5f3c5-e19c-5daf-8f8f-4ddd1f17ce19",
@@ -115,7 +115,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 180,
         "locked": False,
-        "body_sha256": "c2c938db0bce4a36593548e155c3b1f7cba67e4d5255bac9cee8e29a22ce98e9",
+        "body_sha256": "515cd6ba89ef9cea0280178d2cf79909cf1fc09a81e8bcf2419303b1c9f00e7a",
     },
     "lyria-2-fal": {
         "record_id": "ea200d1f-ea6f-507a-beed-22eec3b27732",
@@ -129,7 +129,7 @@ MODELS = {
         "api_key_env": "FAL_KEY",
         "estimated_seconds": 40,
         "locked": False,
-        "body_sha256": "6eeb81921c7ca5a9a0fcac61be291ff888cd922a6607e7f78fa4aba7e0f80c2b",
+        "body_sha256": "3e3797f8e5e75f6c5fc6428e8a24c85fdfd0ca3aa2b1dc9ea66676feb4a2bc4f",
     },
     "minimax-speech-02-turbo-replicate": {
         "record_id": "f28b2fb9-215a-5795-a36f-f91433dd4e04",
@@ -143,7 +143,7 @@ MODELS = {
         "api_key_env": "REPLICATE_API_TOKEN",
         "estimated_seconds": 10,
         "locked": False,
-        "body_sha256": "493d5a79cbc1deabd1faa8444c55b76a48ab2379bd7b963fd1f601a197c7a23d",
+        "body_sha256": "4ef29f9c8273a92281ebe9ee889eb1eabed88802ac472aec115abbe2963f7d86",
     },
     "recraft-crisp-upscale": {
         "record_id": "62dcd271-1b6c-5a47-a59c-e66e2188a439",
@@ -157,7 +157,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 15,
         "locked": False,
-        "body_sha256": "4a1e1615d174a3b905664061bd9d6216076b74500de8e330b3096b891d69d6e8",
+        "body_sha256": "548236235e05127992e8655a6b37f0a9c766d174388ea5e36d4431091395e823",
     },
     "recraft-crisp-upscale-fal": {
         "record_id": "44387b1e-c725-56d5-98d0-db51f8e5592b",
@@ -171,7 +171,7 @@ MODELS = {
         "api_key_env": "FAL_KEY",
         "estimated_seconds": 15,
         "locked": False,
-        "body_sha256": "38f411d9c099a2d7e150ceb75d6cf73cf21f53b02624fdfa69ffbfa91d1c48e7",
+        "body_sha256": "6a4836fa690ae066c175c98e059bb1f0e1ded9c6a514e5c5d9b630e25659ac21",
     },
     "recraft-remove-background": {
         "record_id": "5110c27a-15ab-5422-9392-2f669f4acd36",
@@ -185,7 +185,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 10,
         "locked": False,
-        "body_sha256": "d1e8bf3d9dab8c1cef99a60c21954a71691b4a6ce25f69bd839acee1643a06b6",
+        "body_sha256": "eb7fc8f39752429784728c09b4d5772cd3819640e2a9645c5e9421e2b930e6af",
     },
     "seedance-1-0-pro-runware": {
         "record_id": "3f585588-de46-5357-beb0-6370fbb01a67",
@@ -199,7 +199,7 @@ MODELS = {
         "api_key_env": "RUNWARE_API_KEY",
         "estimated_seconds": 120,
         "locked": False,
-        "body_sha256": "c9960517048f8a0493a7e5114728c5726768defddae801f273f7695cb47df087",
+        "body_sha256": "b335dcd1bf21410b6801a44ffb344e342259ce6850098c7720ab83cd691f0428",
     },
     "seedance-v1-lite": {
         "record_id": "f1d51e3d-3c40-59ee-86e0-842398a4dee6",
@@ -213,7 +213,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 60,
         "locked": False,
-        "body_sha256": "4a79aa1f4aff964edbb7c673ec3ae63352724fdb9b83cfe55f86cef6c07cb023",
+        "body_sha256": "a6384f1105e94d3002a43686a340da2ab11d76d5aa123c9da51caf6be8f6cda6",
     },
     "seedance-v1-lite-image-to-video": {
         "record_id": "b676ba91-803d-5f81-a86a-8adbbb812bbb",
@@ -227,7 +227,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 60,
         "locked": False,
-        "body_sha256": "693e91b6156489bb95ea12b1237c8b4c0de901b1e89df5a4dc5b0c35f12569b9",
+        "body_sha256": "2a070d759f930aa0324732446123509139045401272f16327ac1e50e5389e817",
     },
     "seedance-v1-lite-image-to-video-fal": {
         "record_id": "b1056fec-d5d4-5391-94f1-28e9f2d06dcb",
@@ -241,7 +241,7 @@ MODELS = {
         "api_key_env": "FAL_KEY",
         "estimated_seconds": 60,
         "locked": False,
-        "body_sha256": "e699c605e43a508ede4d33b9518f0858ac2d08b34b2ca2ab8f079a6f90bace5f",
+        "body_sha256": "d5b0bad41a562026ca879663cd834302fc8ed0b52a68b79bd6c86c5841d90821",
     },
 }
 

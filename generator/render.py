@@ -24,11 +24,11 @@ class Family:
 
 
 FAMILIES: dict[ProviderFamily, Family] = {
-    ProviderFamily.KIE_JOBS: Family("kie_jobs", 1, "kie.ai"),
-    ProviderFamily.KIE_VEO: Family("kie_veo", 1, "kie.ai"),
-    ProviderFamily.RUNWARE: Family("runware", 1, "Runware"),
-    ProviderFamily.FAL_QUEUE: Family("fal_queue", 1, "fal.ai", two_step_result=True),
-    ProviderFamily.REPLICATE: Family("replicate", 1, "Replicate"),
+    ProviderFamily.KIE_JOBS: Family("kie_jobs", 2, "kie.ai"),
+    ProviderFamily.KIE_VEO: Family("kie_veo", 2, "kie.ai"),
+    ProviderFamily.RUNWARE: Family("runware", 2, "Runware"),
+    ProviderFamily.FAL_QUEUE: Family("fal_queue", 2, "fal.ai", two_step_result=True),
+    ProviderFamily.REPLICATE: Family("replicate", 2, "Replicate"),
 }
 
 

@@ -202,6 +202,25 @@ def test_deep_or_broken_answers_are_transient(
     assert record(store).status == "completed"
 
 
+def test_a_deep_field_beside_the_task_id_does_not_hide_it(
+    server: ScriptedServer,
+) -> None:
+    """The submit answer nests 200 deep next to its taskId: the id is read and
+    stored, the deep part is dropped from the record, and the task finishes."""
+    deep: Any = "bottom"
+    for _ in range(200):
+        deep = [deep]
+    answer = {"code": 200, "msg": "success", "data": {"taskId": "task-1", "x": deep}}
+    server.script(KIE_SUBMIT, Reply(200, answer))
+    server.script(KIE_POLL, kie_success())
+    store, clock = MemoryStore(), VirtualClock()
+    execute(load(TTS), TTS_INPUTS, server, store, clock)
+    got = record(store)
+    assert got.status == "completed"
+    assert got.provider_task_id == "task-1"
+    assert len(server.seen(KIE_SUBMIT)) == 1
+
+
 # --- the task id is never lost --------------------------------------------------------
 
 
