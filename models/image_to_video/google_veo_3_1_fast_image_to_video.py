@@ -1,9 +1,9 @@
 # modelvault model file v1
 # id: google-veo-3-1-fast-image-to-video
 # record-id: 812870c6-2613-5c61-a1ad-2d42795de29a
-# locked: false
+# locked: true
 # locked-by: @modelvault/maintainers
-# locked-at: 2026-12-01T12:46:05Z
+# locked-at: 2026-12-01T12:48:56Z
 # unlocked-by: @modelvault/maintainers
 # unlocked-at: 2026-12-01T12:48:00Z
 # unlock-reason: "issue 8: a deeply nested submit answer must not hide the task id (prune past the depth cap instead of refusing)"

@@ -1,9 +1,9 @@
 # modelvault model file v1
 # id: elevenlabs-tts-multilingual-v2
 # record-id: 9a0dbde4-943a-5f69-9dc5-6c170cca79c6
-# locked: false
+# locked: true
 # locked-by: @modelvault/maintainers
-# locked-at: 2026-12-01T12:46:05Z
+# locked-at: 2026-12-01T12:48:56Z
 # unlocked-by: @modelvault/maintainers
 # unlocked-at: 2026-12-01T12:48:00Z
 # unlock-reason: "issue 8: a deeply nested submit answer must not hide the task id (prune past the depth cap instead of refusing)"

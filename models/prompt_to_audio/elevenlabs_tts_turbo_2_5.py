@@ -1,9 +1,9 @@
 # modelvault model file v1
 # id: elevenlabs-tts-turbo-2-5
 # record-id: b3047529-98b5-53bc-9b32-ffdc13c14a8b
-# locked: false
+# locked: true
 # locked-by: @modelvault/maintainers
-# locked-at: 2026-12-01T12:46:05Z
+# locked-at: 2026-12-01T12:48:56Z
 # unlocked-by: @modelvault/maintainers
 # unlocked-at: 2026-12-01T12:48:00Z
 # unlock-reason: "issue 8: a deeply nested submit answer must not hide the task id (prune past the depth cap instead of refusing)"

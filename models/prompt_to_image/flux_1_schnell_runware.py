@@ -1,9 +1,9 @@
 # modelvault model file v1
 # id: flux-1-schnell-runware
 # record-id: 053e51fa-19df-5c8f-8b26-7854650d9e26
-# locked: false
+# locked: true
 # locked-by: @modelvault/maintainers
-# locked-at: 2026-12-01T12:46:05Z
+# locked-at: 2026-12-01T12:48:56Z
 # unlocked-by: @modelvault/maintainers
 # unlocked-at: 2026-12-01T12:48:00Z
 # unlock-reason: "issue 8: a deeply nested submit answer must not hide the task id (prune past the depth cap instead of refusing)"

@@ -1,9 +1,9 @@
 # modelvault model file v1
 # id: seedance-v1-lite
 # record-id: f1d51e3d-3c40-59ee-86e0-842398a4dee6
-# locked: false
+# locked: true
 # locked-by: @modelvault/maintainers
-# locked-at: 2026-12-01T12:46:05Z
+# locked-at: 2026-12-01T12:48:56Z
 # unlocked-by: @modelvault/maintainers
 # unlocked-at: 2026-12-01T12:48:00Z
 # unlock-reason: "issue 8: a deeply nested submit answer must not hide the task id (prune past the depth cap instead of refusing)"
