@@ -250,8 +250,8 @@ class SQLiteStore:
         except OSError as exc:
             raise StoreError(
                 f"{doing} failed: cannot create the folder {self.path.parent} "
-                f"({exc.strerror or exc}): set {DB_ENV} to a file path in a folder "
-                "you can write to"
+                f"for {self.path} ({exc.strerror or exc}): set {DB_ENV} to a "
+                "file path in a folder you can write to"
             ) from None
         try:
             with self._reading(doing) as db:

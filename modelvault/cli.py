@@ -51,7 +51,7 @@ def main() -> None:
 
 _db_option = click.option(
     "--db",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),  # the store explains a bad path itself
     envvar="MODELVAULT_DB",
     help="Generation store (SQLite file). Default: the user data folder.",
 )
