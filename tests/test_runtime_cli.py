@@ -25,9 +25,9 @@ def invoke(*args: str, db: Path | None = None, **env: str) -> Result:
 def test_show_lists_inputs_cost_and_lock() -> None:
     result = invoke("show", "seedance-v1-lite")
     assert result.exit_code == 0, result.output
-    assert "prompt" in result.output and "yes" in result.output
-    assert "480p, 720p, 1080p" in result.output
-    assert "x resolution: 480p -> x1, 720p -> x2.25, 1080p -> x5" in result.output
+    assert "  prompt*  string  Prompt" in result.output  # * = a run needs it
+    assert "one of: 480p, 720p, 1080p" in result.output
+    assert "x resolution (480p x1, 720p x2.25, 1080p x5)" in result.output
     assert "locked" in result.output
 
 
