@@ -36,6 +36,10 @@ from modelvault.errors import (
 if TYPE_CHECKING:
     from modelvault._resume import ResumeFailure, ResumeResults, resume
     from modelvault._run import Clock, cost, run, run_async, status
+    from modelvault._stats import stats
+    from modelvault._store_open import open_store
+    from modelvault._store_pg import PostgresStore
+    from modelvault._worker import Worker
     from modelvault.store import (
         Generation,
         GenerationStatus,
@@ -60,6 +64,10 @@ _LAZY = {
     "GenerationStore": "modelvault.store",
     "MemoryStore": "modelvault.store",
     "SQLiteStore": "modelvault.store",
+    "PostgresStore": "modelvault._store_pg",
+    "open_store": "modelvault._store_open",
+    "stats": "modelvault._stats",
+    "Worker": "modelvault._worker",
 }
 
 __all__ = [
@@ -78,6 +86,7 @@ __all__ = [
     "MissingApiKeyError",
     "ModelInfo",
     "ModelVaultError",
+    "PostgresStore",
     "ProviderError",
     "RecordNotSavedError",
     "ResumeFailure",
@@ -86,14 +95,17 @@ __all__ = [
     "StoreError",
     "StoreSchemaError",
     "UnknownModelError",
+    "Worker",
     "__version__",
     "cost",
     "describe",
     "get",
     "list_models",
+    "open_store",
     "resume",
     "run",
     "run_async",
+    "stats",
     "status",
 ]
 

@@ -15,6 +15,7 @@ import click
 import modelvault
 from modelvault._cli_text import Invocation, error_text
 from modelvault._inputs import parse_what_can_be_read
+from modelvault._store_open import StoreLocation, open_store
 from modelvault.errors import InvalidInputsError, ModelVaultError
 
 FAKE_ENV = "MODELVAULT_FAKE"
@@ -59,7 +60,7 @@ class Group(click.Group):
 
 db_option = click.option(
     "--db",
-    type=click.Path(path_type=Path),  # the store explains a bad path itself
+    type=click.Path(path_type=StoreLocation),  # a file path or a PostgreSQL URL
     envvar="MODELVAULT_DB",
     help="Generation store (SQLite file). Default: $MODELVAULT_DB, else the user "
     "data folder (`modelvault info` shows where).",
@@ -88,7 +89,7 @@ ask_key_option = click.option(
 
 
 def store(db: Path | None) -> modelvault.GenerationStore:
-    return modelvault.SQLiteStore(db) if db is not None else modelvault.SQLiteStore()
+    return open_store(db)
 
 
 def read_inputs(

@@ -25,6 +25,7 @@ from modelvault._http import shared_async_client, shared_client
 from modelvault._leases import lease_ttl_s, process_owner
 from modelvault._redact import redact_text
 from modelvault._session import SessionStore
+from modelvault._store_open import open_store
 from modelvault.errors import (
     GenerationConflictError,
     GenerationNotFoundError,
@@ -36,7 +37,7 @@ from modelvault.errors import (
     RecordNotSavedError,
     StoreError,
 )
-from modelvault.store import Generation, GenerationStore, SQLiteStore
+from modelvault.store import Generation, GenerationStore
 
 ProgressCallback = Callable[[str, float, float], None]
 
@@ -61,9 +62,10 @@ def clock_kwargs(clock: Clock | None, *, aio: bool) -> dict[str, Any]:
 
 
 @cache
-def default_store() -> SQLiteStore:
-    """The SQLite store at $MODELVAULT_DB or the user's data folder."""
-    return SQLiteStore()
+def default_store() -> GenerationStore:
+    """The store at $MODELVAULT_DB (a SQLite file or a PostgreSQL URL), else the
+    SQLite file in the user's data folder."""
+    return open_store(None)
 
 
 def key_problem(key: str) -> str | None:

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 from psycopg import errors as pg_errors
 
 from modelvault._store_model import SCHEMA_VERSION
+from modelvault._store_open import redact_dsn
 from modelvault.errors import StoreError, StoreSchemaError
 
 EXTRA_HINT = 'pip install "modelvault[postgres]"'
@@ -149,20 +149,6 @@ _AUTH_WORDS = (
 def where(dsn: str, schema: str) -> str:
     """The database a message names, without its password."""
     return f"PostgreSQL {redact_dsn(dsn)} (schema {schema})"
-
-
-def redact_dsn(dsn: str) -> str:
-    """A DSN safe to print: the password of a URL (or key=value string) hidden."""
-    if "://" in dsn:
-        parts = urlsplit(dsn)
-        netloc = parts.netloc
-        if "@" in netloc:
-            auth, host = netloc.rsplit("@", 1)
-            user = auth.split(":", 1)[0]
-            netloc = f"{user}:***@{host}" if ":" in auth else f"{user}@{host}"
-        query = re.sub(r"(password=)[^&]*", r"\1***", parts.query)
-        return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
-    return re.sub(r"(password\s*=\s*)('[^']*'|\S+)", r"\1***", dsn)
 
 
 def is_retryable(exc: BaseException) -> bool:

@@ -28,6 +28,7 @@ from modelvault._cli_common import (
     store,
     terminal_width,
 )
+from modelvault._cli_fleet import stats_command, worker
 from modelvault._cli_run import resume, run
 from modelvault._cli_text import Invocation, close_ids
 from modelvault._pricing import Price, price, price_text
@@ -61,6 +62,8 @@ def main() -> None:
 
 main.add_command(run)
 main.add_command(resume)
+main.add_command(worker)
+main.add_command(stats_command)
 
 
 def _describe(model: str) -> modelvault.ModelInfo:

@@ -9,14 +9,18 @@ lease on it (`claim_generation`, `claim_unfinished`, `renew_lease`,
 `release_lease`); a dead poller's lease expires.
 
 `SQLiteStore` is the default (one file, safe across threads and processes);
-`MemoryStore` is for tests. Both follow the rules in `modelvault._store_logic`, and
-any object with these methods can be plugged in.
+`PostgresStore` (the `postgres` extra: `pip install "modelvault[postgres]"`) is
+for many app instances and a worker fleet; `MemoryStore` is for tests. All follow
+the rules in `modelvault._store_logic`, and any object with these methods can be
+plugged in. `open_store(location)` picks one from a path or a PostgreSQL URL;
+`PostgresStore` and `open_store` are imported on first use (no psycopg import
+otherwise).
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from modelvault._store_memory import MemoryStore
 from modelvault._store_model import (
@@ -31,6 +35,10 @@ from modelvault._store_sqlite import SQLiteStore, default_db_path
 from modelvault._store_sqlite_db import DB_ENV
 from modelvault.errors import GenerationConflictError, StoreError, StoreSchemaError
 
+if TYPE_CHECKING:
+    from modelvault._store_open import open_store
+    from modelvault._store_pg import PostgresStore
+
 __all__ = [
     "DB_ENV",
     "SCHEMA_VERSION",
@@ -41,12 +49,27 @@ __all__ = [
     "GenerationStatus",
     "GenerationStore",
     "MemoryStore",
+    "PostgresStore",
     "SQLiteStore",
     "StoreError",
     "StoreSchemaError",
     "default_db_path",
     "now_iso",
+    "open_store",
 ]
+
+_LAZY = {
+    "PostgresStore": "modelvault._store_pg",
+    "open_store": "modelvault._store_open",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'modelvault.store' has no attribute {name!r}")
+    import importlib  # noqa: PLC0415
+
+    return getattr(importlib.import_module(_LAZY[name]), name)
 
 
 @runtime_checkable
