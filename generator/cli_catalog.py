@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import difflib
 import json
+import re
 import sys
 from collections.abc import Callable
 from dataclasses import replace
@@ -189,11 +191,30 @@ def regenerate(
     _run(root, dry_run, make, pr_request(pr, "regenerate", argv, base, remote))
 
 
+def _no_model(ctx: _Context, ref: str) -> click.ClickException:
+    """An unknown id, with the ids that contain what was typed or look like it."""
+    ids = sorted(str(m.config["id"]) for m in ctx.catalog.models)
+    words = [w for w in re.split(r"[\s_.-]+", ref.lower()) if w]
+    close = difflib.get_close_matches(ref.lower(), ids, n=5, cutoff=0.5)
+    close += [  # every word is in the id, or close to a part of it ("fluxx")
+        i
+        for i in ids
+        if words
+        and all(
+            w in i or difflib.get_close_matches(w, i.split("-"), cutoff=0.8)
+            for w in words
+        )
+    ]
+    close = list(dict.fromkeys(close))[:5]
+    hint = f"did you mean {', '.join(close)}?" if close else "registry.py has every id"
+    return click.ClickException(f"no model {ref!r} in models/; {hint}")
+
+
 def _lookup(ctx: _Context, ref: str) -> ParsedModelFile:
     try:
         return ctx.catalog.lookup(ref)
-    except KeyError as exc:
-        raise click.ClickException(str(exc.args[0])) from None
+    except KeyError:
+        raise _no_model(ctx, ref) from None
 
 
 def _select(
@@ -203,12 +224,11 @@ def _select(
     locked: bool,
     once_locked: bool = False,
 ) -> list[ParsedModelFile]:
-    try:
-        return select_models(
-            ctx.catalog, refs, template=template, locked=locked, once_locked=once_locked
-        )
-    except KeyError as exc:
-        raise click.ClickException(str(exc.args[0])) from None
+    for ref in refs:
+        _lookup(ctx, ref)
+    return select_models(
+        ctx.catalog, refs, template=template, locked=locked, once_locked=once_locked
+    )
 
 
 def _selection_argv(

@@ -131,8 +131,16 @@ def close_ids(ref: str, ids: Iterable[str], limit: int = 5) -> list[str]:
     """Ids that contain what was typed (every word of it), then look like it."""
     known = sorted(ids)
     words = [w for w in re.split(r"[\s_.-]+", ref.lower()) if w]
-    containing = [i for i in known if words and all(w in i for w in words)]
     similar = difflib.get_close_matches(ref.lower(), known, n=limit, cutoff=0.5)
+    containing = [  # every word is in the id, or close to a part of it ("fluxx")
+        i
+        for i in known
+        if words
+        and all(
+            w in i or difflib.get_close_matches(w, i.split("-"), cutoff=0.8)
+            for w in words
+        )
+    ]
     out: list[str] = []
     for candidate in [*similar, *containing]:
         if candidate not in out and candidate != ref:

@@ -100,9 +100,10 @@ def _input_lines(
 
 def _cost_lines(config: Mapping[str, Any], found: Price, width: int) -> list[str]:
     cost = config["cost"]
-    lines = [f"Cost (credits): {price_text(found)} for a run with the defaults"]
-    if found.default is None:
-        lines = [f"Cost (credits): {price_text(found)}"]
+    headline = f"Cost (credits): {price_text(found)}"
+    if found.default is not None:
+        headline += " for a run with the defaults"
+    lines = _wrap(headline, width, "", "  ")
     factors = [f"base {cost['base']}"]
     for param, multipliers in cost["multipliers"].items():
         steps = ", ".join(f"{value} x{m}" for value, m in multipliers.items())
@@ -137,7 +138,7 @@ def model_sheet(
     lines = _wrap(f"{info.name} ({info.id})", width, "")
     for label, value in facts:
         lines += _wrap(f"{label:<10} {value}", width, "  ", " " * 13)
-    lines += ["", "Inputs (--set NAME=VALUE; * = a run needs it)"]
+    lines += ["", *_wrap("Inputs (--set NAME=VALUE; * = a run needs it)", width, "")]
     for name in schema["x-order"]:
         lines += _input_lines(name, schema["properties"][name], schema, width)
     lines += ["", *_cost_lines(config, price(config, schema), width)]

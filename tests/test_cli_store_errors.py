@@ -4,6 +4,7 @@ exit code 1, no traceback: real `modelvault` processes on real broken files."""
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -68,3 +69,55 @@ def test_store_problems_are_one_line(
     assert str(db) in errors[0]
     # ... and it says what to do next.
     assert any(word in errors[0] for word in ("MODELVAULT_DB", "upgrade", "move"))
+
+
+def _without_root_override() -> list[str]:
+    """A prefix that makes file permissions bind even for root (who otherwise
+    writes to read-only files): drop the capabilities that override them."""
+    if os.geteuid() != 0:
+        return []
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("running as root without setpriv: a read-only file stays writable")
+    caps = "-dac_override,-dac_read_search"
+    return [setpriv, f"--inh-caps={caps}", f"--bounding-set={caps}"]
+
+
+def test_a_read_only_database_is_one_line(tmp_path: Path) -> None:
+    db = tmp_path / "g.sqlite3"
+    env = {**os.environ, "MODELVAULT_DB": str(db)}
+    env.pop("MODELVAULT_FAKE", None)
+    run = [sys.executable, "-m", "modelvault", "run", "flux-1-schnell-runware"]
+    started = subprocess.run(
+        [*run, "--set", "prompt=a fox", "--fake", "--no-wait"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert started.returncode == 0, started.stderr
+    db.chmod(0o444)
+    try:
+        for command in (
+            [*run, "--set", "prompt=a fox", "--fake"],
+            [sys.executable, "-m", "modelvault", "resume", "--fake"],
+        ):
+            result = subprocess.run(
+                [*_without_root_override(), *command],
+                capture_output=True,
+                text=True,
+                env=env,
+                timeout=60,
+                check=False,
+            )
+            assert result.returncode == 1, result.stderr
+            assert "Traceback" not in result.stderr
+            errors = [
+                line for line in result.stderr.splitlines() if line.startswith("error:")
+            ]
+            assert len(errors) == 1, result.stderr
+            assert str(db) in errors[0] and "read-only" in errors[0]
+            assert "writable" in errors[0] and "MODELVAULT_DB" in errors[0]
+    finally:
+        db.chmod(0o644)
