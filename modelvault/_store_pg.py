@@ -83,7 +83,7 @@ class PostgresStore:
             min_size=1,
             max_size=max(1, pool_size),
             kwargs=self._kwargs,
-            timeout=max(reconnect_s, 1.0),
+            timeout=max(0.2, min(reconnect_s / 3, 10.0)),  # a few tries per op
             open=False,
             name="modelvault",
         )

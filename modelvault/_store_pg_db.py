@@ -109,18 +109,23 @@ def migrate(conn: psycopg.Connection[Any], schema: str, where: str) -> None:
     if found == SCHEMA_VERSION:
         return
     _refuse_newer(found, where)
-    with conn.transaction():
-        conn.execute(
-            "SELECT pg_advisory_xact_lock(hashtext(%s))", [f"modelvault:{schema}"]
-        )
-        found = stored_version(conn, schema, where)  # now under the lock
-        _refuse_newer(found, where)
-        for step in migrations(schema)[found:]:
-            for statement in step:
-                conn.execute(statement)
-        conn.execute(
-            f"UPDATE {schema}.schema_version SET version = %s", [SCHEMA_VERSION]
-        )
+    # A session lock, taken before the transaction: the transaction then starts
+    # with a fresh view of the catalog (a transaction-level lock taken inside
+    # it would not refresh what this connection knows of the tables).
+    key = [f"modelvault:{schema}"]
+    conn.execute("SELECT pg_advisory_lock(hashtext(%s))", key)
+    try:
+        with conn.transaction():
+            found = stored_version(conn, schema, where)  # now under the lock
+            _refuse_newer(found, where)
+            for step in migrations(schema)[found:]:
+                for statement in step:
+                    conn.execute(statement)
+            conn.execute(
+                f"UPDATE {schema}.schema_version SET version = %s", [SCHEMA_VERSION]
+            )
+    finally:
+        conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", key)
 
 
 def _refuse_newer(found: int, where: str) -> None:
