@@ -245,6 +245,7 @@ def worker(
             lease_ttl_s=lease_ttl,
             **target,
         )
+        log.secrets += [k for k in [target.get("api_key")] if k]
         running = Worker(store, options, log=log)
         with _signals(running):
             running.run()

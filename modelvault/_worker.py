@@ -223,9 +223,9 @@ class Worker:
         except ProviderError as exc:
             if exc.resumable:
                 keep_lease = self._park(record, fields, str(exc))
-        except StoreError as exc:
+        except StoreError as exc:  # parked, not released: no hot loop on it
             self.tally.add("store_errors")
-            self.log("store_error", worker=self.owner, message=str(exc), **fields)
+            keep_lease = self._park(record, fields, str(exc))
         except ModelVaultError as exc:
             keep_lease = self._park(record, fields, str(exc))
         except Exception as exc:  # one broken record must not stop the worker
