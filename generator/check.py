@@ -8,6 +8,7 @@ from generator.isolation import isolation_problems
 from generator.modelfile import ModelFileError, ParsedModelFile, parse_model_file
 from generator.render import FAMILIES, render_body
 from generator.spec import ModelSpec, SpecError, check_unique
+from modelvault._modelfile import header_is_canonical, source_problem
 
 
 def _canonical_render(model: ParsedModelFile) -> bytes | None:
@@ -35,7 +36,7 @@ def _model_findings(model: ParsedModelFile) -> tuple[list[Finding], ModelSpec | 
             return [Finding(model.path, "model-file", str(exc))], None
     path, header = model.path, model.header
     regenerate = f"python -m generator regenerate {header.model_id}"
-    findings: list[Finding] = []
+    findings = _byte_findings(model, regenerate)
     if model.actual_body_sha256 != header.body_sha256:
         if header.locked:
             message = (
@@ -84,6 +85,31 @@ def _model_findings(model: ParsedModelFile) -> tuple[list[Finding], ModelSpec | 
     if not header.locked and rendered != model.body:
         findings += _drift(model, spec, regenerate)
     return findings, spec
+
+
+def _byte_findings(model: ParsedModelFile, regenerate: str) -> list[Finding]:
+    """The header in its canonical form, the bytes meaning one text."""
+    step = (
+        "restore it with git checkout (a locked header only changes by unlocking)"
+        if model.header.locked
+        else f"run {regenerate}"
+    )
+    findings: list[Finding] = []
+    if not header_is_canonical(model.data):
+        findings.append(
+            Finding(
+                model.path,
+                "header-canonical",
+                "its header bytes are not the canonical rendering of its values "
+                f"(line order, spacing, quoting); {step}",
+            )
+        )
+    problem = source_problem(model.data)
+    if problem is not None:
+        findings.append(
+            Finding(model.path, "encoding", f"{problem}; model files are UTF-8; {step}")
+        )
+    return findings
 
 
 def _drift(model: ParsedModelFile, spec: ModelSpec, regenerate: str) -> list[Finding]:

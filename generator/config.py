@@ -10,6 +10,15 @@ from modelvault._modelfile import validate_handle
 
 DEFAULT_REVIEWERS = "@modelvault/model-reviewers"
 DEFAULT_MAINTAINERS = "@modelvault/maintainers"
+# Top-level import names a source checkout may have (verify refuses new others).
+DEFAULT_TOP_LEVEL_PYTHON = (
+    "bench",
+    "generator",
+    "models",
+    "modelvault",
+    "registry",
+    "tests",
+)
 
 
 class ConfigError(ValueError):
@@ -20,15 +29,20 @@ class ConfigError(ValueError):
 class Settings:
     reviewers: str = DEFAULT_REVIEWERS
     maintainers: str = DEFAULT_MAINTAINERS
+    top_level_python: tuple[str, ...] = DEFAULT_TOP_LEVEL_PYTHON
 
 
 def settings_from_toml(text: str) -> Settings:
     """The [tool.modelvault] settings in pyproject.toml text (unvalidated).
     Raises tomllib.TOMLDecodeError for text that is not TOML."""
     section = tomllib.loads(text).get("tool", {}).get("modelvault", {})
+    names = section.get("top-level-python", DEFAULT_TOP_LEVEL_PYTHON)
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        names = DEFAULT_TOP_LEVEL_PYTHON
     return Settings(
         reviewers=section.get("reviewers", DEFAULT_REVIEWERS),
         maintainers=section.get("maintainers", DEFAULT_MAINTAINERS),
+        top_level_python=tuple(names),
     )
 
 

@@ -11,6 +11,7 @@ re-derivation by the caller.
 from __future__ import annotations
 
 import re
+import shlex
 from dataclasses import dataclass
 
 from generator.config import Settings
@@ -30,7 +31,7 @@ from modelvault._modelfile import Header
 # One MODELS entry: its key line through the "    }," that closes it.
 _ENTRY_BLOCK = re.compile(r'^    "([^"\\\n]+)": \{\n(?:        .*\n)*?    \},\n', re.M)
 _RECORD_LINE = re.compile(r'^    "([0-9a-f-]{36})": "([^"\\\n]+)",\n', re.M)
-_LOCKED_LINE = re.compile(r"^/(models/\S+) ")
+_LOCKED_LINE = re.compile(r"^/(models/\S+\.py) ")
 
 
 @dataclass
@@ -72,7 +73,21 @@ class ModelDelta:
     new: ParsedModelFile | None
 
 
-def expected_registry(base: RegistryText, deltas: list[ModelDelta]) -> str:
+_PATH_FIELD = re.compile(r'\n        "path": "([^"\\\n]+)",\n')
+
+
+def _path_in(block: str | None) -> str:
+    found = _PATH_FIELD.search(block or "")
+    return found.group(1) if found else "an existing model"
+
+
+def patch_registry(
+    base: RegistryText, deltas: list[ModelDelta]
+) -> tuple[RegistryText, list[Violation]]:
+    """The base registry with the touched models replaced, and the namespace
+    clashes the change makes. Ids and record ids are one namespace at lookup
+    (`get(ref)` takes either), so a new id may equal no record id, a new record id
+    no id, and neither may repeat one already taken."""
     blocks = dict(base.blocks)
     records = dict(base.record_lines)
     ids = dict(base.ids_by_record)
@@ -81,12 +96,66 @@ def expected_registry(base: RegistryText, deltas: list[ModelDelta]) -> str:
             blocks.pop(delta.old.model_id, None)
             if ids.get(delta.old.record_id) == delta.old.model_id:
                 records.pop(delta.old.record_id, None)
+                ids.pop(delta.old.record_id, None)
+    clashes: list[Violation] = []
+    added: list[ParsedModelFile] = []
     for delta in deltas:
-        if delta.new is not None:
-            model_id, record_id = delta.new.config["id"], delta.new.config["record_id"]
-            blocks[model_id] = entry_block(model_id, registry_entry(delta.new))
-            records[record_id] = record_line(record_id, model_id)
-    return assemble_registry(blocks, records)
+        if delta.new is None:
+            continue
+        model = delta.new
+        model_id, record_id = model.config["id"], model.config["record_id"]
+        if model_id in blocks:
+            clashes.append(
+                _clash(
+                    model.path,
+                    f"id {model_id!r} is already used by {_path_in(blocks[model_id])}",
+                )
+            )
+        if record_id in ids and ids[record_id] != model_id:
+            clashes.append(
+                _clash(
+                    model.path,
+                    f"record id {record_id} is already used by {ids[record_id]!r}",
+                )
+            )
+        blocks[model_id] = entry_block(model_id, registry_entry(model))
+        records[record_id] = record_line(record_id, model_id)
+        ids[record_id] = model_id
+        added.append(model)
+    for model in added:
+        model_id, record_id = model.config["id"], model.config["record_id"]
+        if model_id in ids and ids[model_id] != model_id:
+            clashes.append(
+                _clash(
+                    model.path,
+                    f"its id {model_id!r} is the record id of {ids[model_id]!r}",
+                )
+            )
+        if record_id in blocks and record_id != model_id:
+            clashes.append(
+                _clash(
+                    model.path,
+                    f"its record id {record_id} is the id of "
+                    f"{_path_in(blocks[record_id])}",
+                )
+            )
+    return RegistryText(blocks, records, ids), clashes
+
+
+def _clash(path: str, what: str) -> Violation:
+    return Violation(
+        path,
+        "namespace",
+        f"{what}; ids and record ids are one namespace (get() takes either), so "
+        f"each must name one model: remove this file (git rm -- {shlex.quote(path)}) "
+        "and add the model under another id (python -m generator new --spec SPEC "
+        "with a new id)",
+    )
+
+
+def expected_registry(base: RegistryText, deltas: list[ModelDelta]) -> str:
+    patched, _ = patch_registry(base, deltas)
+    return assemble_registry(patched.blocks, patched.record_lines)
 
 
 def locked_paths_in(codeowners: str) -> set[str]:

@@ -62,6 +62,27 @@ def resolve(repo: Path, ref: str) -> str | None:
     return result.stdout.decode().strip() or None
 
 
+def resolve_pair(
+    repo: Path, head: str, base: str
+) -> tuple[str | None, str | None, bool]:
+    """(head commit id, base commit id, whether the clone is shallow) in one git
+    call; a missing ref is None (then each is resolved on its own, to tell which)."""
+    if not head.startswith("-") and not base.startswith("-"):
+        result = subprocess.run(
+            [
+                *("git", "-C", str(repo), "rev-parse", "--is-shallow-repository"),
+                f"{head}^{{commit}}",
+                f"{base}^{{commit}}",
+            ],
+            capture_output=True,
+            check=False,
+        )
+        lines = result.stdout.decode().split()
+        if result.returncode == 0 and len(lines) == 3:
+            return lines[1], lines[2], lines[0] == "true"
+    return resolve(repo, head), resolve(repo, base), is_shallow(repo)
+
+
 def is_shallow(repo: Path) -> bool:
     return git(repo, "rev-parse", "--is-shallow-repository").strip() == b"true"
 

@@ -4,46 +4,46 @@ Rules (DESIGN.md, Locks):
 1. a file locked at base keeps its path, mode and body; its header may only flip
    to unlocked, stamped with who, when and why (an unlock change of its own);
 2. a file locked at head matches its own body-sha256;
-3. locking stamps who, when and the hash;
+3. locking stamps who, when and the hash, and is a header-only change on a body
+   that has already landed (a new file, or an edit, cannot arrive locked);
 4. deleting or renaming a locked file is refused;
-and every file under models/ is a plain (100644) model file with a valid header.
-The derived files (rule 5) are checked in generator.derived.
+and every file under models/ is a plain (100644) model file with a valid header in
+its canonical form, whose bytes mean one text (generator.lock_shape). The derived
+files (rule 5) are checked in generator.derived; paths outside models/ in
+generator.paths.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from modelvault._modelfile import Header, HeaderError, body_sha256, read_header
+from generator.lock_shape import parsed, shape_violations
+from generator.lockstate import (
+    EXECUTABLE,
+    MAX_MODEL_FILE_BYTES,
+    MODELS_PREFIX,
+    REGULAR,
+    SYMLINK,
+    Context,
+    FileChange,
+    FileState,
+    Violation,
+)
+from modelvault._modelfile import Header, body_sha256
 
-REGULAR = "100644"
-EXECUTABLE = "100755"
-SYMLINK = "120000"
-MAX_MODEL_FILE_BYTES = 1_000_000
-MODELS_PREFIX = "models/"
-
-
-@dataclass(frozen=True)
-class FileState:
-    mode: str
-    data: bytes
-
-
-@dataclass(frozen=True)
-class FileChange:
-    path: str
-    old: FileState | None  # None: added
-    new: FileState | None  # None: deleted
-
-
-@dataclass(frozen=True)
-class Violation:
-    path: str
-    rule: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.path}: [{self.rule}] {self.message}"
+__all__ = [
+    "EXECUTABLE",
+    "MAX_MODEL_FILE_BYTES",
+    "MODELS_PREFIX",
+    "REGULAR",
+    "SYMLINK",
+    "Context",
+    "FileChange",
+    "FileState",
+    "Violation",
+    "check_change",
+    "check_changes",
+]
 
 
 @dataclass(frozen=True)
@@ -53,75 +53,20 @@ class _Parsed:
 
 
 def _parse(state: FileState | None) -> _Parsed | None:
-    if state is None or state.mode not in (REGULAR, EXECUTABLE):
-        return None
-    try:
-        header, body = read_header(state.data)
-    except HeaderError:
-        return None
-    return _Parsed(header, body)
+    found = parsed(state)
+    return None if found is None else _Parsed(*found)
 
 
 def _unlock_command(header: Header) -> str:
     return f"python -m generator unlock {header.model_id} --by @you --reason '...'"
 
 
+def _lock_command(header: Header) -> str:
+    return f"python -m generator lock {header.model_id} --by @you"
+
+
 def _locked_label(path: str, header: Header) -> str:
     return f"{path} is locked (by {header.locked_by}, {header.locked_at})"
-
-
-def _header_problem(state: FileState) -> str:
-    try:
-        read_header(state.data)
-    except HeaderError as exc:
-        return str(exc)
-    return "unreadable"
-
-
-def _shape_violations(path: str, new: FileState) -> list[Violation]:
-    """What any file under models/ must be, locked or not."""
-    if new.mode == SYMLINK:
-        return [
-            Violation(
-                path,
-                "symlink",
-                "symlinks are refused under models/; commit the model file itself",
-            )
-        ]
-    if new.mode not in (REGULAR, EXECUTABLE):
-        return [Violation(path, "not-a-file", f"mode {new.mode} is not a plain file")]
-    out: list[Violation] = []
-    if new.mode == EXECUTABLE:
-        out.append(
-            Violation(path, "mode", f"model files are not executable: chmod -x {path}")
-        )
-    if len(new.data) > MAX_MODEL_FILE_BYTES:
-        out.append(
-            Violation(
-                path,
-                "size",
-                f"{len(new.data):,} bytes; a model file is at most "
-                f"{MAX_MODEL_FILE_BYTES:,}: it is generated, not hand-written",
-            )
-        )
-    if not path.endswith(".py"):
-        out.append(
-            Violation(
-                path,
-                "not-a-model-file",
-                "only model files (.py, made by the generator) belong under models/",
-            )
-        )
-    elif _parse(new) is None:
-        out.append(
-            Violation(
-                path,
-                "not-a-model-file",
-                f"no valid model header ({_header_problem(new)}); model files "
-                "are made with python -m generator new",
-            )
-        )
-    return out
 
 
 def _locked_base_violations(
@@ -228,15 +173,74 @@ def _locked_head_violations(path: str, new: _Parsed) -> list[Violation]:
                 path,
                 "lock-hash",
                 "locked, but its body does not match body-sha256; lock with "
-                f"python -m generator lock {new.header.model_id} --by @you "
-                "(it stamps the hash)",
+                f"{_lock_command(new.header)} (it stamps the hash)",
             )
         ]
     return []
 
 
-def check_change(change: FileChange) -> list[Violation]:
+def _lock_violations(
+    path: str, old: _Parsed | None, new: _Parsed, context: Context
+) -> list[Violation]:
+    """A file unlocked (or absent) at base and locked at head: a lock is reviewed
+    like an unlock, on a body that has already landed, and changes nothing else."""
+    lock = _lock_command(new.header)
+    if old is None:
+        if context.bootstrap:
+            return []  # a repository's first commit: nothing was reviewed before
+        return [
+            Violation(
+                path,
+                "lock-new",
+                "a new model file arrives locked, so its lock was never reviewed "
+                "on a body that had landed: add it unlocked (python -m generator "
+                "new writes locked: false), merge that, then lock it in a change "
+                f"of its own: {lock}",
+            )
+        ]
+    if new.body != old.body:
+        return [
+            Violation(
+                path,
+                "lock-with-edit",
+                "locked in the same change that edits its body; a lock is a "
+                "header-only change on a body that has already landed: land the "
+                f"edit unlocked first, then lock it on its own: {lock}",
+            )
+        ]
+    kept = replace(
+        new.header,
+        locked=False,
+        locked_by=old.header.locked_by,
+        locked_at=old.header.locked_at,
+        body_sha256=old.header.body_sha256,
+    )
+    if kept != old.header:
+        return [
+            Violation(
+                path,
+                "lock-fields",
+                "a lock changes only locked, locked-by, locked-at and body-sha256; "
+                f"restore the other header fields, or let the generator stamp it: "
+                f"{lock}",
+            )
+        ]
+    unlocked_at = old.header.unlocked_at
+    if unlocked_at is not None and (new.header.locked_at or "") < unlocked_at:
+        return [
+            Violation(
+                path,
+                "lock-fields",
+                f"locked-at {new.header.locked_at} is before its unlock "
+                f"({unlocked_at}); stamp a fresh lock: {lock}",
+            )
+        ]
+    return []
+
+
+def check_change(change: FileChange, context: Context | None = None) -> list[Violation]:
     """Violations of one path under models/ (renames are paired in check_changes)."""
+    context = context or Context()
     old, new = _parse(change.old), _parse(change.new)
     locked_at_base = old is not None and old.header.locked
     if change.new is None:
@@ -251,25 +255,42 @@ def check_change(change: FileChange) -> list[Violation]:
                 )
             ]
         return []
-    out = _shape_violations(change.path, change.new)
+    out = shape_violations(
+        change.path, change.new, locked_at_base=locked_at_base, context=context
+    )
     if locked_at_base and old is not None:
         out += _locked_base_violations(change, old, new)
     if new is not None and new.header.locked:
         out += _locked_head_violations(change.path, new)
+        if not locked_at_base:
+            out += _lock_violations(change.path, old, new, context)
     return out
 
 
-def check_changes(changes: list[FileChange]) -> list[Violation]:
+def check_changes(
+    changes: list[FileChange], context: Context | None = None
+) -> list[Violation]:
     """All violations among changes under models/; a deleted locked file whose
     record id reappears elsewhere is reported as the rename or move it is."""
+    context = context or Context()
     added: dict[str, str] = {}
     for change in changes:
         new = _parse(change.new)
         if change.old is None and new is not None:
             added[new.header.record_id] = change.path
+    moved_locked = {
+        added[old.header.record_id]
+        for change in changes
+        if change.new is None
+        and (old := _parse(change.old)) is not None
+        and old.header.locked
+        and old.header.record_id in added
+    }
     out: list[Violation] = []
     for change in changes:
-        found = check_change(change)
+        found = check_change(change, context)
+        if change.path in moved_locked:  # reported once, as the rename at its source
+            found = [v for v in found if v.rule != "lock-new"]
         old = _parse(change.old)
         if change.new is None and old is not None and old.header.record_id in added:
             target = added[old.header.record_id]

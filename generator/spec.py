@@ -373,4 +373,16 @@ def check_unique(specs: list[ModelSpec]) -> list[tuple[str, str]]:
         for model_id, count in seen_ids.items()
         if count > 1
     ]
+    # One namespace: get(ref) takes an id or a record id, so no id may be a
+    # record id of another model.
+    records = {str(record): model_id for record, model_id in seen_records.items()}
+    problems += [
+        (
+            "id",
+            f"{model_id!r} is also the record id of {records[model_id]!r}; ids and "
+            "record ids are one namespace at lookup: pick another id",
+        )
+        for model_id in seen_ids
+        if model_id in records and records[model_id] != model_id
+    ]
     return problems

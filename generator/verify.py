@@ -1,6 +1,12 @@
 """Run the lock rules over a git change set: a PR range (`verify`) or the staged
-change (the pre-commit hook). The I/O is here; the rules are in generator.locks
-and generator.derived."""
+change (the pre-commit hook). The I/O is here; the rules are in generator.locks,
+generator.paths and generator.derived.
+
+Everything is read as git data (one diff, one `cat-file --batch`): nothing from the
+change set is checked out, imported or executed, so the trusted gate can run this
+with the base branch's tooling on a PR head it only fetched
+(.github/workflows/lock-gate.yml).
+"""
 
 from __future__ import annotations
 
@@ -9,30 +15,35 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from generator import git
+from generator.attributes import ATTRIBUTES_PATH
 from generator.catalog import build_catalog
 from generator.config import Settings, settings_from_toml
 from generator.derived import (
     ModelDelta,
+    RegistryText,
     derived_violations,
     expected_codeowners,
-    expected_registry,
     locked_paths_in,
     parse_registry_text,
+    patch_registry,
 )
 from generator.locks import (
     MAX_MODEL_FILE_BYTES,
     MODELS_PREFIX,
+    Context,
     FileChange,
     FileState,
     Violation,
     check_changes,
 )
 from generator.modelfile import ModelFileError, ParsedModelFile, parse_model_file
-from generator.outputs import CODEOWNERS_PATH, REGISTRY_PATH
+from generator.outputs import CODEOWNERS_PATH, REGISTRY_PATH, assemble_registry
+from generator.paths import PathChange, path_violations
 from generator.repo import CatalogFiles
 from modelvault._modelfile import Header, HeaderError, read_header
 
 _DERIVED = (REGISTRY_PATH, CODEOWNERS_PATH)
+_PYPROJECT = "pyproject.toml"
 _ABSENT = "000000"
 
 
@@ -109,9 +120,13 @@ def _unreadable(
 
 
 def evaluate(
-    repo: Path, raw: list[git.RawChange], revisions: Revisions
+    repo: Path,
+    raw: list[git.RawChange],
+    revisions: Revisions,
+    context: Context | None = None,
 ) -> list[Violation]:
     """Every violation of a change set."""
+    context = context or Context()
     model_changes = [c for c in raw if c.path.startswith(MODELS_PREFIX)]
     oids = {
         oid
@@ -122,9 +137,17 @@ def evaluate(
     names = [
         f"{side}{path}"
         for side in (revisions.old, revisions.new)
-        for path in (*_DERIVED, "pyproject.toml")
+        for path in (*_DERIVED, _PYPROJECT)
     ]
+    names.append(f"{revisions.new}{ATTRIBUTES_PATH}")
     blobs = git.read_objects(repo, [*sorted(oids), *names])
+    base_settings = _settings_from(blobs.get(f"{revisions.old}{_PYPROJECT}"))
+    violations = path_violations(
+        [PathChange(c.path, c.old_mode, c.new_mode) for c in raw],
+        allowed_top_level=base_settings.top_level_python,
+        attributes_text=blobs.get(f"{revisions.new}{ATTRIBUTES_PATH}"),
+        base=context.base,
+    )
 
     def state(mode: str, oid: str) -> FileState | None:
         if mode == _ABSENT:
@@ -135,16 +158,17 @@ def evaluate(
         FileChange(c.path, state(c.old_mode, c.old_oid), state(c.new_mode, c.new_oid))
         for c in model_changes
     ]
-    violations = check_changes(changes)
+    model_violations = check_changes(changes, context)
     parsed = {c.path: _parse_new(c) for c in changes}
-    violations += _unreadable(parsed, violations)
+    model_violations += _unreadable(parsed, model_violations)
+    violations += model_violations
     new_models = {
         path: result if isinstance(result, ParsedModelFile) else None
         for path, result in parsed.items()
     }
-    if model_changes or any(c.path in (*_DERIVED, "pyproject.toml") for c in raw):
-        settings = _settings_from(blobs.get(f"{revisions.new}pyproject.toml"))
-        expected = _expected_derived(
+    if model_changes or any(c.path in (*_DERIVED, _PYPROJECT) for c in raw):
+        settings = _settings_from(blobs.get(f"{revisions.new}{_PYPROJECT}"))
+        expected, clashes = _expected_derived(
             repo,
             changes,
             new_models=new_models,
@@ -152,6 +176,7 @@ def evaluate(
             blobs=blobs,
             settings=settings,
         )
+        violations += clashes
         actual = {p: _text(blobs.get(f"{revisions.new}{p}")) for p in _DERIVED}
         violations += derived_violations(expected, actual)
     return violations
@@ -169,7 +194,7 @@ def _expected_derived(
     revisions: Revisions,
     blobs: dict[str, bytes | None],
     settings: Settings,
-) -> dict[str, str]:
+) -> tuple[dict[str, str], list[Violation]]:
     base_registry = parse_registry_text(
         _text(blobs.get(f"{revisions.old}{REGISTRY_PATH}")) or ""
     )
@@ -177,16 +202,19 @@ def _expected_derived(
     if base_registry is None or base_codeowners is None:
         return _full_derivation(repo, revisions.new, settings)
     deltas = [ModelDelta(_header(c.old), new_models[c.path]) for c in changes]
+    patched, clashes = patch_registry(base_registry, deltas)
     locked = {c.path: _locked_by_header(c.new) for c in changes}
     return {
-        REGISTRY_PATH: expected_registry(base_registry, deltas),
+        REGISTRY_PATH: assemble_registry(patched.blocks, patched.record_lines),
         CODEOWNERS_PATH: expected_codeowners(
             locked_paths_in(base_codeowners), locked, settings
         ),
-    }
+    }, clashes
 
 
-def _full_derivation(repo: Path, new: str, settings: Settings) -> dict[str, str]:
+def _full_derivation(
+    repo: Path, new: str, settings: Settings
+) -> tuple[dict[str, str], list[Violation]]:
     """Every model file at `new`, read in one batch (slow path: no usable base)."""
     if new == git.INDEX:
         listing = git.git(repo, "ls-files", "-z", "--", MODELS_PREFIX)
@@ -204,14 +232,15 @@ def _full_derivation(repo: Path, new: str, settings: Settings) -> dict[str, str]
             if p.endswith(".py") and (data := contents[f"{new}{p}"]) is not None
         }
     )
-    return build_catalog(files).derived_files(settings)
+    catalog = build_catalog(files)
+    empty = RegistryText({}, {}, {})
+    _, clashes = patch_registry(empty, [ModelDelta(None, m) for m in catalog.models])
+    return catalog.derived_files(settings), clashes
 
 
 def verify_range(repo: Path, base: str, head: str = "HEAD") -> list[Violation]:
     """Violations of everything `head` adds on top of its merge base with `base`."""
-    head_id = git.resolve(repo, head)
-    base_id = git.resolve(repo, base)
-    shallow = git.is_shallow(repo)
+    head_id, base_id, shallow = git.resolve_pair(repo, head, base)
     hint = (
         " This clone is shallow: fetch the full history (actions/checkout with "
         "fetch-depth: 0, or git fetch --unshallow)."
@@ -232,7 +261,12 @@ def verify_range(repo: Path, base: str, head: str = "HEAD") -> list[Violation]:
             f"isolated.{hint or ' Are they from the same repository?'}"
         )
     raw = git.diff_trees(repo, merge_base, head_id)
-    return evaluate(repo, raw, Revisions(f"{merge_base}:", f"{head_id}:"))
+    return evaluate(
+        repo,
+        raw,
+        Revisions(f"{merge_base}:", f"{head_id}:"),
+        Context(base=base),
+    )
 
 
 def verify_staged(repo: Path) -> list[Violation]:
@@ -240,5 +274,8 @@ def verify_staged(repo: Path) -> list[Violation]:
     before the first commit)."""
     old = git.head_or_empty_tree(repo)
     raw = git.diff_index(repo, old)
-    old_prefix = f"{old}:" if old != git.EMPTY_TREE else "EMPTY:"
-    return evaluate(repo, raw, Revisions(old_prefix, git.INDEX))
+    first = old == git.EMPTY_TREE
+    old_prefix = f"{old}:" if not first else "EMPTY:"
+    return evaluate(
+        repo, raw, Revisions(old_prefix, git.INDEX), Context("HEAD", bootstrap=first)
+    )

@@ -1,13 +1,14 @@
 """The checked-in registry: where the catalog lives and what it says.
 
-Reading the catalog never imports a model file; `load_model` imports exactly one,
-executing the very bytes whose hash it checked.
+Reading the catalog never imports a model file, nor registry.py itself: its literals
+are parsed from its bytes (modelvault._registry), so no stray .pyc stands in for it.
+`load_model` imports exactly one model file: it checks the bytes (hash, UTF-8, no
+encoding declaration), decodes them itself and compiles that text.
 """
 
 from __future__ import annotations
 
 import difflib
-import importlib.util
 import os
 import sys
 from dataclasses import dataclass
@@ -15,9 +16,15 @@ from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from types import ModuleType
-from typing import Any
 
-from modelvault._modelfile import HeaderError, body_sha256, read_header
+from modelvault._modelfile import (
+    HeaderError,
+    SourceError,
+    body_sha256,
+    decode_source,
+    read_header,
+)
+from modelvault._registry import RegistryError, parse_registry
 from modelvault.errors import CatalogError, UnknownModelError
 
 CATALOG_ENV = "MODELVAULT_CATALOG"
@@ -63,18 +70,35 @@ class Catalog:
     def __init__(self, root: Path) -> None:
         self.root = root
         self._models = _read_registry(root)
-        self._by_record_id = {info.record_id: info for info in self._models.values()}
+        self._by_record_id: dict[str, list[ModelInfo]] = {}
+        for info in self._models.values():
+            self._by_record_id.setdefault(info.record_id, []).append(info)
         self._loaded: dict[str, ModuleType] = {}
 
     def models(self) -> list[ModelInfo]:
         return list(self._models.values())
 
     def resolve(self, ref: str) -> ModelInfo:
-        info = self._models.get(ref) or self._by_record_id.get(ref)
-        if info is None:
+        """The model whose id or record id is `ref`. Ids and record ids are one
+        namespace: a ref that names two models is an error, never a choice."""
+        found = {info.id: info for info in self._by_record_id.get(ref, [])}
+        if ref in self._models:
+            found[ref] = self._models[ref]
+        if len(found) > 1:
+            named = "; ".join(
+                f"{'id' if info.id == ref else 'record id'} of {info.id!r} "
+                f"({info.path})"
+                for info in sorted(found.values(), key=lambda i: i.id)
+            )
+            raise CatalogError(
+                f"{ref!r} names {len(found)} models in {self.root / 'registry.py'}: "
+                f"{named}. Ids and record ids must be unique across both; "
+                "python -m generator check names the clash"
+            )
+        if not found:
             closest = difflib.get_close_matches(ref, self._models, n=3, cutoff=0.5)
             raise UnknownModelError(ref, closest)
-        return info
+        return next(iter(found.values()))
 
     def load_model(self, ref: str) -> ModuleType:
         info = self.resolve(ref)
@@ -82,19 +106,20 @@ class Catalog:
         if loaded is not None:
             return loaded
         name = f"modelvault.models.{info.group}.{Path(info.path).stem}"
-        data = self._verified_bytes(info)
+        source = self._verified_source(info)
         module = ModuleType(name)
         module.__file__ = str(self.root / info.path)
         sys.modules[name] = module
         try:
-            exec(compile(data, module.__file__, "exec"), module.__dict__)
+            # A str, not bytes: compile() then ignores any encoding declaration.
+            exec(compile(source, module.__file__, "exec"), module.__dict__)
         except BaseException:
             del sys.modules[name]
             raise
         self._loaded[info.id] = module
         return module
 
-    def _verified_bytes(self, info: ModelInfo) -> bytes:
+    def _verified_source(self, info: ModelInfo) -> str:
         path = self.root / info.path
         try:
             data = path.read_bytes()
@@ -123,23 +148,26 @@ class Catalog:
                     "body-sha256; the file was changed outside review. Restore it "
                     "with git checkout or reinstall modelvault"
                 )
-        return data
+        try:
+            return decode_source(data)
+        except SourceError as exc:
+            raise CatalogError(
+                f"{path} is refused: {exc}. Model files are UTF-8 with no encoding "
+                "declaration; restore it with git checkout or reinstall modelvault"
+            ) from None
 
 
 def _read_registry(root: Path) -> dict[str, ModelInfo]:
     path = root / "registry.py"
-    if not path.is_file():
+    try:
+        data = path.read_bytes()
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
         raise CatalogError(
             f"no registry at {path}; set {CATALOG_ENV} to a folder holding "
             "registry.py and models/, or reinstall modelvault"
-        )
-    spec = importlib.util.spec_from_file_location("modelvault._registry_data", path)
-    if spec is None or spec.loader is None:
-        raise CatalogError(f"cannot load {path}")
-    module = importlib.util.module_from_spec(spec)
+        ) from None
     try:
-        spec.loader.exec_module(module)
-        entries: dict[str, dict[str, Any]] = module.MODELS
+        entries, _ = parse_registry(data)
         return {
             model_id: ModelInfo(
                 id=model_id,
@@ -158,7 +186,7 @@ def _read_registry(root: Path) -> dict[str, ModelInfo]:
             )
             for model_id, entry in entries.items()
         }
-    except (AttributeError, KeyError, TypeError, SyntaxError) as exc:
+    except (RegistryError, KeyError, TypeError, ArithmeticError) as exc:
         raise CatalogError(
             f"{path} is not a valid registry ({type(exc).__name__}: {exc}); "
             "regenerate it with python -m generator sync"

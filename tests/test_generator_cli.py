@@ -283,15 +283,32 @@ def test_unlock_of_an_unlocked_model_is_refused(tmp_repo: Path) -> None:
     assert snapshot(tmp_repo) == before
 
 
-def test_reason_with_quotes_and_newlines_round_trips(tmp_repo: Path) -> None:
-    reason = 'fix "cost"\nand the \\ table #1'
+def test_reason_is_stored_as_the_plain_text_reviewers_read(tmp_repo: Path) -> None:
+    reason = "fix the 'cost' table #1 (see $(docs) `x`)"
     result = run_generator(
         ["unlock", LOCKED_ID, "--by", "@bob", "--reason", reason], tmp_repo
     )
     assert result.exit_code == 0, result.output
-    header, _ = read_header((tmp_repo / LOCKED).read_bytes())
+    data = (tmp_repo / LOCKED).read_bytes()
+    header, _ = read_header(data)
     assert header.unlock_reason == reason
+    assert f'\n# unlock-reason: "{reason}"\n'.encode() in data  # verbatim
     _check_clean(tmp_repo)
+
+
+@pytest.mark.parametrize(
+    "reason", ['fix "cost"', "fix \\u0074ypo", "two\nlines", "caf\u00e9", "tab\there"]
+)
+def test_reason_that_would_need_escapes_is_refused(tmp_repo: Path, reason: str) -> None:
+    """Quotes, backslashes, control and non-ASCII characters would be stored
+    escaped, so the header would show reviewers one text and mean another."""
+    before = snapshot(tmp_repo)
+    result = run_generator(
+        ["unlock", LOCKED_ID, "--by", "@bob", "--reason", reason], tmp_repo
+    )
+    assert result.exit_code == 1
+    assert "plain ASCII text without double quotes or backslashes" in result.stderr
+    assert snapshot(tmp_repo) == before
 
 
 @pytest.mark.parametrize(

@@ -78,9 +78,12 @@ def test_codeowners_lists_exactly_the_locked_files() -> None:
     listed = {
         line.split()[0].removeprefix("/")
         for line in text.splitlines()
-        if line.startswith("/models/")
+        if line.startswith("/models/") and not line.startswith("/models/ ")
     }
     assert listed == {rel for rel in MODEL_FILES if _header_locked(rel)}
+    # and every model file, locked or not, belongs to the reviewers team
+    assert "\n/models/ @modelvault/model-reviewers\n" in text
+    assert "\n* @modelvault/maintainers\n" in text  # nothing unowned
 
 
 @pytest.mark.parametrize("rel", MODEL_FILES)

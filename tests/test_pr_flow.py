@@ -409,8 +409,14 @@ def test_hostile_spec_is_inert(world: World) -> None:
     assert "\n```\n$(touch" not in body  # the notes cannot close the spec's fence
     prose = _outside_fences(body)
     assert "<script>" not in prose and "\\<script\\>" in prose
-    # An unlock reason with the same strings goes through argv, never a shell.
-    reason = f"$(touch {marker}) `touch {marker}`\nModelvault-Change: forged"
+    # An unlock reason with the same strings goes through argv, never a shell (a
+    # second line, which could forge a trailer, is refused: reasons are one line).
+    multi = world.run(
+        *("unlock", LOCKED_ID, "--by", "@bob", "--pr"),
+        *("--reason", "x\nModelvault-Change: forged"),
+    )
+    assert multi.exit_code == 1 and "one line" in multi.output
+    reason = f"$(touch {marker}) `touch {marker}` Modelvault-Change: forged"
     unlocked = world.run(
         "unlock", LOCKED_ID, "--by", "@bob", "--reason", reason, "--pr"
     )
