@@ -121,3 +121,20 @@ def test_a_read_only_database_is_one_line(tmp_path: Path) -> None:
             assert "writable" in errors[0] and "MODELVAULT_DB" in errors[0]
     finally:
         db.chmod(0o644)
+
+
+@pytest.mark.parametrize("case", ["garbage-file", "newer-schema", "a-directory"])
+def test_status_without_an_id_is_one_line_too(case: str, tmp_path: Path) -> None:
+    db = CASES[case](tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-m", "modelvault", "status"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "MODELVAULT_DB": str(db)},
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1, result.stdout
+    assert "Traceback" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and str(db) in errors[0], result.stderr
