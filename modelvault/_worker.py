@@ -30,8 +30,10 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
+
 from modelvault._api import get
-from modelvault._http import shared_client
+from modelvault._http import LIMITS
 from modelvault._leases import lease_ttl_s, process_owner
 from modelvault._resume import _SUBMIT_UNKNOWN, _Options, _poll
 from modelvault._run import Clock, api_key_for
@@ -99,6 +101,9 @@ class Worker:
         self._lock = threading.Lock()
         self._attempts: Counter[str] = Counter()
         self._drain_deadline: float | None = None
+        # One client for every thread (httpx.Client is thread-safe): a client
+        # per thread would cost a connection pool and an SSL context each.
+        self._http: httpx.Client | None = None
 
     # --- control ---------------------------------------------------------------
 
@@ -130,7 +135,11 @@ class Worker:
         started = time.monotonic()
         batch_min = max(1, options.concurrency // 8)
         last_claim = 0.0
-        with ThreadPoolExecutor(options.concurrency, "modelvault-worker") as pool:
+        self._http = httpx.Client(limits=LIMITS)
+        with (
+            self._http,
+            ThreadPoolExecutor(options.concurrency, "modelvault-worker") as pool,
+        ):
             while not self._stopping.is_set():
                 self._wake.clear()
                 with self._lock:
@@ -263,7 +272,7 @@ class Worker:
 
         poll_options = _Options(
             store=watched,
-            http=shared_client(),
+            http=self._http or httpx.Client(limits=LIMITS),
             api_key=key,
             api_keys={},
             base_url=None,
