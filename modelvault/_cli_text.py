@@ -33,28 +33,35 @@ class Invocation:
     db_path: Path | None = None  # the database in use, wherever it came from
 
 
-def resume_command(how: Invocation, generation_id: str | None = None) -> str:
-    words = ["modelvault", "resume"]
-    if generation_id:
-        words.append(generation_id)
-    if how.fake:
-        words.append("--fake")
+def _flags(how: Invocation) -> list[str]:
+    """What a follow-up command must repeat of this one."""
+    words = ["--fake"] if how.fake else []
     if how.db_arg is not None:
         words += ["--db", shlex.quote(str(how.db_arg))]
-    return " ".join(words)
+    return words
 
 
-_RESUME = re.compile(r"`modelvault resume( [0-9A-Za-z-]+)?`")
+def resume_command(how: Invocation, generation_id: str | None = None) -> str:
+    words = ["modelvault", "resume", *([generation_id] if generation_id else [])]
+    return " ".join([*words, *_flags(how)])
+
+
+_RESUME = re.compile(r"`modelvault resume((?: [^`\s]+)*)`")
 _GENERIC_TAIL = "; continue with `modelvault resume`"
 
 
 def _with_flags(message: str, how: Invocation) -> str:
+    """Each `modelvault resume ...` in a runtime message, with this command's
+    --fake and --db; a generic "continue with" next to a specific one dropped."""
     if _GENERIC_TAIL in message and _RESUME.search(message.replace(_GENERIC_TAIL, "")):
         message = message.replace(_GENERIC_TAIL, "")
-    return _RESUME.sub(
-        lambda m: f"`{resume_command(how, (m.group(1) or '').strip() or None)}`",
-        message,
-    )
+
+    def completed(match: re.Match[str]) -> str:
+        words = match.group(1).split()
+        words += [flag for flag in _flags(how) if flag not in words]
+        return "`" + " ".join(["modelvault", "resume", *words]) + "`"
+
+    return _RESUME.sub(completed, message)
 
 
 def invalid_inputs_text(exc: InvalidInputsError) -> str:

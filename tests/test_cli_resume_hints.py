@@ -10,7 +10,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-from modelvault._cli_text import Invocation, interrupted_text, resume_command
+from modelvault._cli_text import (
+    Invocation,
+    error_text,
+    interrupted_text,
+    resume_command,
+)
+from modelvault.errors import GenerationTimeoutError, RecordNotSavedError
 from modelvault.store import Generation, GenerationStatus
 
 RESUME = re.compile(r"`(modelvault resume [^`]+)`")
@@ -132,3 +138,21 @@ def test_interrupted_texts() -> None:
         resume_all=True,
     )
     assert every.endswith("continue with: modelvault resume --fake")
+
+
+def test_every_resume_command_in_an_error_gets_the_flags() -> None:
+    how = Invocation(fake=True, db_arg=Path("/tmp/g.sqlite3"))
+    lost = RecordNotSavedError(
+        "the store refused the task id", generation_id="g-1", task_id="t-9"
+    )
+    text = error_text(lost, how)
+    assert "`modelvault resume g-1 --task-id t-9 --fake --db /tmp/g.sqlite3`" in text
+    timed_out = GenerationTimeoutError(
+        "no result; continue with `modelvault resume g-1`",
+        generation_id="g-1",
+        task_id="t-9",
+    )
+    assert RESUME.findall(error_text(timed_out, how)) == [
+        "modelvault resume g-1 --fake --db /tmp/g.sqlite3"
+    ]
+    assert "`modelvault resume g-1`" in error_text(timed_out, Invocation())
