@@ -47,7 +47,6 @@ GROUPS = (
     "image_to_video",
     "prompt_to_audio",
 )
-KEY_ENVS = ("KIE_API_KEY", "RUNWARE_API_KEY", "FAL_KEY", "REPLICATE_API_TOKEN")
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -200,6 +199,7 @@ def info(db: Path | None) -> None:
     path = db_path(db)
     source = "--db or $MODELVAULT_DB" if db is not None else "default"
     catalog = default_root()
+    key_envs = sorted({m.api_key_env for m in modelvault.list_models()})
     lines = [
         f"modelvault {modelvault.__version__}",
         f"  catalog    {catalog} ({len(modelvault.list_models())} models; "
@@ -209,7 +209,7 @@ def info(db: Path | None) -> None:
         "  keys       "
         + ", ".join(
             f"{name} {'set' if os.environ.get(name) else 'not set'}"
-            for name in KEY_ENVS
+            for name in key_envs
         ),
         f"  fakes      {'on' if _truthy(os.environ.get(FAKE_ENV)) else 'off'} "
         f"(${FAKE_ENV}=1 or --fake)",

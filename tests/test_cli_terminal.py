@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 from pty_terminal import Session, screen_lines, spawn
 
+from modelvault._progress import status_line
+
 RUN = ["run", "seedance-v1-lite", "--set", "prompt=a fox", "--fake"]
 STATUS = re.compile(r"(submitted|not visible yet|waiting|queuing|generating) ")
 
@@ -129,3 +131,14 @@ def test_screen_model_wraps_and_erases() -> None:
     assert screen_lines("abcdef", 4) == ["abcd", "ef"]
     assert screen_lines("old line\r\x1b[Knew\n", 20) == ["new", ""]
     assert screen_lines("abcd\r\x1b[Kx", 4) == ["x"]
+
+
+@pytest.mark.parametrize("width", [1, 8, 20, 40, 41, 60, 100, 200])
+def test_status_line_is_narrower_than_the_terminal(width: int) -> None:
+    for label in ("seedance-v1-lite-image-to-video-fal", "91ebd091"):
+        for state in ("submitted", "not visible yet"):
+            line = status_line(label, state, 3725.0, 12.0, width)
+            assert 0 < len(line) <= max(width - 1, 1)
+    assert status_line("m", "waiting", 65, 0.2, 100) == (
+        "m: waiting · 1m05s elapsed · checking now · Ctrl-C stops"
+    )
