@@ -14,8 +14,8 @@ import click
 _COMMANDS = {
     "new": "generator.cli_catalog:new",
     "regenerate": "generator.cli_catalog:regenerate",
-    "lock": "generator.cli_catalog:lock",
-    "unlock": "generator.cli_catalog:unlock",
+    "lock": "generator.cli_stamps:lock",
+    "unlock": "generator.cli_stamps:unlock",
     "sync": "generator.cli_catalog:sync",
     "spec": "generator.cli_catalog:spec_command",
     "check": "generator.cli_catalog:check",

@@ -66,14 +66,23 @@ class PrRequest:
     remote: str = "origin"
     base: str = "main"
     dry_run: bool = False
+    requested_for: str | None = None  # who asked (lock/unlock), for the PR body
 
 
 def pr_request(
-    pr: bool, kind: Kind, argv: Sequence[str], base: str, remote: str
+    pr: bool,
+    kind: Kind,
+    argv: Sequence[str],
+    base: str,
+    remote: str,
+    *,
+    requested_for: str | None = None,
 ) -> PrRequest | None:
     """The request for --pr, None without it."""
     scope = "all" if "--all" in argv else None
-    return PrRequest(kind, tuple(argv), scope, remote, base) if pr else None
+    if not pr:
+        return None
+    return PrRequest(kind, tuple(argv), scope, remote, base, False, requested_for)
 
 
 def run_pr(
@@ -125,6 +134,7 @@ def _run(
         command=shlex.join(["python", "-m", "generator", *argv]),
         files=sorted(plan.writes),
         models=models,
+        requested_for=request.requested_for,
     )
     branch = branch_name(request.kind, scope)
     for line in plan.summary:

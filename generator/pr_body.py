@@ -244,6 +244,7 @@ def body(change: Change) -> str:
         "",
     ]
     models = [line for m in change.models for line in _model_section(m, change.kind)]
+    head += _reasons(change)
     tail = [
         "### Review checklist",
         "",
@@ -263,6 +264,19 @@ def body(change: Change) -> str:
         models = [f"### {code(m.config['id'])}: see the diff" for m in change.models]
         full = "\n".join([*head, *models, "", *tail]) + "\n"
     return full
+
+
+def _reasons(change: Change) -> list[str]:
+    """An unlock's reason exactly as each header stores it (plain text, no
+    escapes), so reviewers read the very bytes that land."""
+    if change.kind != "unlock":
+        return []
+    reasons = sorted({m.header.unlock_reason or "" for m in change.models} - {""})
+    return [
+        "#### Unlock reason, verbatim as stored in the header",
+        "",
+        *(line for reason in reasons for line in (fenced(reason, "text"), "")),
+    ]
 
 
 def _file_role(path: str) -> str:

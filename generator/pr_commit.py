@@ -44,6 +44,7 @@ class Change:
     command: str  # the exact command line, shell-quoted
     files: Sequence[str]
     models: Sequence[ModelView]
+    requested_for: str | None = None  # who asked; the header stamps who ran it
 
 
 def branch_name(kind: Kind, scope: str) -> str:
@@ -94,6 +95,11 @@ def why(change: Change) -> list[str]:
                 f"{model_id} unlocked by {header.unlocked_by} at "
                 f"{header.unlocked_at}. Reason: {header.unlock_reason}"
             )
+    if change.requested_for:
+        lines.append(
+            f"Requested for {change.requested_for} (the header stamps the GitHub "
+            "user who made the change)."
+        )
     return lines or [f"{VERBS[change.kind]}: generated files brought up to date."]
 
 

