@@ -110,8 +110,17 @@ def read_inputs(
 
 
 def ask_key(env_name: str) -> str:
-    """A key typed at a hidden prompt (or one line of piped stdin)."""
-    return str(click.prompt(env_name, hide_input=True, err=True)).strip()
+    """A key typed at a hidden prompt, or one line of piped stdin."""
+    if sys.stdin.isatty():
+        key = str(click.prompt(env_name, hide_input=True, err=True)).strip()
+    else:
+        key = sys.stdin.readline().strip()
+    if not key:
+        raise ModelVaultError(
+            f"--ask-key got no key for {env_name}: type it at the prompt or pipe "
+            f"it in (one line), or set {env_name} instead"
+        )
+    return key
 
 
 def terminal_width() -> int:

@@ -142,3 +142,26 @@ def test_status_line_is_narrower_than_the_terminal(width: int) -> None:
     assert status_line("m", "waiting", 65, 0.2, 100) == (
         "m: waiting · 1m05s elapsed · checking now · Ctrl-C stops"
     )
+
+
+def test_ask_key_reads_a_piped_line(tmp_path: Path) -> None:
+    args = ["run", "seedance-v1-lite", "--set", "prompt=a fox", "--ask-key"]
+    env = _env(tmp_path, "100")
+    env.pop("KIE_API_KEY", None)
+    for piped, expected in (
+        ("sk-secret typed\n", "contains a space"),
+        ("", "--ask-key got no key for KIE_API_KEY"),
+    ):
+        result = subprocess.run(
+            [sys.executable, "-m", "modelvault", *args],
+            input=piped,
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=tmp_path,
+            timeout=60,
+            check=False,
+        )
+        assert result.returncode == 1
+        assert result.stderr.startswith("error: ") and expected in result.stderr
+        assert "sk-secret" not in result.stderr and "Warning" not in result.stderr
