@@ -16,7 +16,7 @@ MODELS = {
         "base_cost": "6",
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 20,
-        "locked": True,
+        "locked": False,
         "body_sha256": "d9919d1809ad9e603d0585838e8b6f56997267c7b6279d0b81f4b7bfb9203f68",
     },
     "elevenlabs-tts-turbo-2-5": {
@@ -30,7 +30,7 @@ MODELS = {
         "base_cost": "3",
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 15,
-        "locked": True,
+        "locked": False,
         "body_sha256": "168fb630745101d1897e06a0c5a70d0e43198bad9907a3c5cfc3dab447f3e1ac",
     },
     "flux-1-schnell-fal": {
@@ -58,7 +58,7 @@ MODELS = {
         "base_cost": "0.3",
         "api_key_env": "RUNWARE_API_KEY",
         "estimated_seconds": 5,
-        "locked": True,
+        "locked": False,
         "body_sha256": "189c6afd5ae24622f8a99f8a1b2681062128bdc3aa0dd04b18d4128bab6c3c2b",
     },
     "flux-schnell-replicate": {
@@ -72,7 +72,7 @@ MODELS = {
         "base_cost": "0.3",
         "api_key_env": "REPLICATE_API_TOKEN",
         "estimated_seconds": 4,
-        "locked": True,
+        "locked": False,
         "body_sha256": "abb1003cc10450a1905415e691c507f31daf3f52334b8e1dcef15ba64c3920d8",
     },
     "google-veo-3-1-fast": {
@@ -86,7 +86,7 @@ MODELS = {
         "base_cost": "30",
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 90,
-        "locked": True,
+        "locked": False,
         "body_sha256": "9a44943591fe00dce975b51e62477b3ff70c78b1bb74084b83f6d7b4ceeef08f",
     },
     "google-veo-3-1-fast-image-to-video": {
@@ -100,7 +100,7 @@ MODELS = {
         "base_cost": "30",
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 90,
-        "locked": True,
+        "locked": False,
         "body_sha256": "d2aa828eda281948760cbac8f9c1ca11973ee56e671dab3e89eee4ddb07c9480",
     },
     "google-veo-3-1-hq": {
@@ -114,7 +114,7 @@ MODELS = {
         "base_cost": "125",
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 180,
-        "locked": True,
+        "locked": False,
         "body_sha256": "515cd6ba89ef9cea0280178d2cf79909cf1fc09a81e8bcf2419303b1c9f00e7a",
     },
     "lyria-2-fal": {
@@ -128,7 +128,7 @@ MODELS = {
         "base_cost": "10",
         "api_key_env": "FAL_KEY",
         "estimated_seconds": 40,
-        "locked": True,
+        "locked": False,
         "body_sha256": "3e3797f8e5e75f6c5fc6428e8a24c85fdfd0ca3aa2b1dc9ea66676feb4a2bc4f",
     },
     "minimax-speech-02-turbo-replicate": {
@@ -156,7 +156,7 @@ MODELS = {
         "base_cost": "0.25",
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 15,
-        "locked": True,
+        "locked": False,
         "body_sha256": "548236235e05127992e8655a6b37f0a9c766d174388ea5e36d4431091395e823",
     },
     "recraft-crisp-upscale-fal": {
@@ -170,7 +170,7 @@ MODELS = {
         "base_cost": "0.4",
         "api_key_env": "FAL_KEY",
         "estimated_seconds": 15,
-        "locked": True,
+        "locked": False,
         "body_sha256": "6a4836fa690ae066c175c98e059bb1f0e1ded9c6a514e5c5d9b630e25659ac21",
     },
     "recraft-remove-background": {
@@ -184,7 +184,7 @@ MODELS = {
         "base_cost": "0.5",
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 10,
-        "locked": True,
+        "locked": False,
         "body_sha256": "eb7fc8f39752429784728c09b4d5772cd3819640e2a9645c5e9421e2b930e6af",
     },
     "seedance-1-0-pro-runware": {
@@ -212,7 +212,7 @@ MODELS = {
         "base_cost": "5",
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 60,
-        "locked": True,
+        "locked": False,
         "body_sha256": "a6384f1105e94d3002a43686a340da2ab11d76d5aa123c9da51caf6be8f6cda6",
     },
     "seedance-v1-lite-image-to-video": {
@@ -226,7 +226,7 @@ MODELS = {
         "base_cost": "5",
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 60,
-        "locked": True,
+        "locked": False,
         "body_sha256": "2a070d759f930aa0324732446123509139045401272f16327ac1e50e5389e817",
     },
     "seedance-v1-lite-image-to-video-fal": {

@@ -1,12 +1,12 @@
 # modelvault model file v1
 # id: recraft-crisp-upscale
 # record-id: 62dcd271-1b6c-5a47-a59c-e66e2188a439
-# locked: true
+# locked: false
 # locked-by: @modelvault/maintainers
 # locked-at: 2026-12-01T12:48:56Z
 # unlocked-by: @modelvault/maintainers
-# unlocked-at: 2026-12-01T12:48:00Z
-# unlock-reason: "issue 8: a deeply nested submit answer must not hide the task id (prune past the depth cap instead of refusing)"
+# unlocked-at: 2026-12-01T13:13:52Z
+# unlock-reason: "issue 8: never cancel an exchange while it waits for a pooled connection (httpcore 1093); issue 10: notes speak of the provider and the product"
 # body-sha256: 548236235e05127992e8655a6b37f0a9c766d174388ea5e36d4431091395e823
 # generated-by: generator 0.1.0, template kie_jobs v2
 

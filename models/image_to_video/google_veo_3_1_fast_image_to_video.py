@@ -1,12 +1,12 @@
 # modelvault model file v1
 # id: google-veo-3-1-fast-image-to-video
 # record-id: 812870c6-2613-5c61-a1ad-2d42795de29a
-# locked: true
+# locked: false
 # locked-by: @modelvault/maintainers
 # locked-at: 2026-12-01T12:48:56Z
 # unlocked-by: @modelvault/maintainers
-# unlocked-at: 2026-12-01T12:48:00Z
-# unlock-reason: "issue 8: a deeply nested submit answer must not hide the task id (prune past the depth cap instead of refusing)"
+# unlocked-at: 2026-12-01T13:13:52Z
+# unlock-reason: "issue 8: never cancel an exchange while it waits for a pooled connection (httpcore 1093); issue 10: notes speak of the provider and the product"
 # body-sha256: d2aa828eda281948760cbac8f9c1ca11973ee56e671dab3e89eee4ddb07c9480
 # generated-by: generator 0.1.0, template kie_veo v2
 

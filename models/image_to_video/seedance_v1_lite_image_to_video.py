@@ -1,12 +1,12 @@
 # modelvault model file v1
 # id: seedance-v1-lite-image-to-video
 # record-id: b676ba91-803d-5f81-a86a-8adbbb812bbb
-# locked: true
+# locked: false
 # locked-by: @modelvault/maintainers
 # locked-at: 2026-12-01T12:48:56Z
 # unlocked-by: @modelvault/maintainers
-# unlocked-at: 2026-12-01T12:48:00Z
-# unlock-reason: "issue 8: a deeply nested submit answer must not hide the task id (prune past the depth cap instead of refusing)"
+# unlocked-at: 2026-12-01T13:13:52Z
+# unlock-reason: "issue 8: never cancel an exchange while it waits for a pooled connection (httpcore 1093); issue 10: notes speak of the provider and the product"
 # body-sha256: 2a070d759f930aa0324732446123509139045401272f16327ac1e50e5389e817
 # generated-by: generator 0.1.0, template kie_jobs v2
 

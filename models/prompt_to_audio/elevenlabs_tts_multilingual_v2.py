@@ -1,12 +1,12 @@
 # modelvault model file v1
 # id: elevenlabs-tts-multilingual-v2
 # record-id: 9a0dbde4-943a-5f69-9dc5-6c170cca79c6
-# locked: true
+# locked: false
 # locked-by: @modelvault/maintainers
 # locked-at: 2026-12-01T12:48:56Z
 # unlocked-by: @modelvault/maintainers
-# unlocked-at: 2026-12-01T12:48:00Z
-# unlock-reason: "issue 8: a deeply nested submit answer must not hide the task id (prune past the depth cap instead of refusing)"
+# unlocked-at: 2026-12-01T13:13:52Z
+# unlock-reason: "issue 8: never cancel an exchange while it waits for a pooled connection (httpcore 1093); issue 10: notes speak of the provider and the product"
 # body-sha256: d9919d1809ad9e603d0585838e8b6f56997267c7b6279d0b81f4b7bfb9203f68
 # generated-by: generator 0.1.0, template kie_jobs v2
 

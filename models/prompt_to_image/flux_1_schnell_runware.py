@@ -1,12 +1,12 @@
 # modelvault model file v1
 # id: flux-1-schnell-runware
 # record-id: 053e51fa-19df-5c8f-8b26-7854650d9e26
-# locked: true
+# locked: false
 # locked-by: @modelvault/maintainers
 # locked-at: 2026-12-01T12:48:56Z
 # unlocked-by: @modelvault/maintainers
-# unlocked-at: 2026-12-01T12:48:00Z
-# unlock-reason: "issue 8: a deeply nested submit answer must not hide the task id (prune past the depth cap instead of refusing)"
+# unlocked-at: 2026-12-01T13:13:52Z
+# unlock-reason: "issue 8: never cancel an exchange while it waits for a pooled connection (httpcore 1093); issue 10: notes speak of the provider and the product"
 # body-sha256: 189c6afd5ae24622f8a99f8a1b2681062128bdc3aa0dd04b18d4128bab6c3c2b
 # generated-by: generator 0.1.0, template runware v2
 

@@ -1,12 +1,12 @@
 # modelvault model file v1
 # id: seedance-v1-lite
 # record-id: f1d51e3d-3c40-59ee-86e0-842398a4dee6
-# locked: true
+# locked: false
 # locked-by: @modelvault/maintainers
 # locked-at: 2026-12-01T12:48:56Z
 # unlocked-by: @modelvault/maintainers
-# unlocked-at: 2026-12-01T12:48:00Z
-# unlock-reason: "issue 8: a deeply nested submit answer must not hide the task id (prune past the depth cap instead of refusing)"
+# unlocked-at: 2026-12-01T13:13:52Z
+# unlock-reason: "issue 8: never cancel an exchange while it waits for a pooled connection (httpcore 1093); issue 10: notes speak of the provider and the product"
 # body-sha256: a6384f1105e94d3002a43686a340da2ab11d76d5aa123c9da51caf6be8f6cda6
 # generated-by: generator 0.1.0, template kie_jobs v2
 
