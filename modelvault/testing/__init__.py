@@ -45,12 +45,18 @@ carries Retry-After), "malformed" (non-JSON 200), "drop" (connection closed
 unanswered), "latency" (delay, then a normal answer), each for `times`
 requests. A wrong or missing key gets the family's documented 401.
 
+`PostgresCluster` starts a throwaway PostgreSQL (initdb in a temp folder, a free
+loopback port; as the `postgres` user when run as root) for tests of
+PostgresStore and the worker fleet: `with PostgresCluster() as pg:
+PostgresStore(pg.dsn())`.
+
 Only the standard library is used; nothing here is imported by `import
 modelvault`.
 """
 
 from modelvault.testing._fake import FakeProvider
 from modelvault.testing._jsonschema import SchemaError, validate
+from modelvault.testing._postgres import PostgresCluster, PostgresUnavailableError
 from modelvault.testing._providers import FakeProviders, fake_providers
 from modelvault.testing._schemas import ProviderSchema, all_schemas, schema_for
 from modelvault.testing._types import (
@@ -83,6 +89,8 @@ __all__ = [
     "Outcome",
     "OutputKind",
     "Phase",
+    "PostgresCluster",
+    "PostgresUnavailableError",
     "ProviderSchema",
     "RecordedRequest",
     "RunwareErrorShape",

@@ -71,7 +71,13 @@ class PostgresCluster:
         self.running = False
         self._as_user: list[str] = []
         if os.geteuid() == 0:
-            user = pwd.getpwnam("postgres")
+            try:
+                user = pwd.getpwnam("postgres")
+            except KeyError:
+                raise PostgresUnavailableError(
+                    "PostgreSQL refuses to run as root and there is no `postgres` "
+                    f"user to run it as: `{INSTALL_HINT}` creates one"
+                ) from None
             os.chown(self.root, user.pw_uid, user.pw_gid)
             self._as_user = ["runuser", "-u", "postgres", "--"]
         self.root.chmod(0o700)
