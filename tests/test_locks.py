@@ -21,396 +21,53 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import signal
-import subprocess
 import sys
 import time
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from conftest import REPO_ROOT, minimal_spec_dict, spec_path_for, write_spec
+from conftest import minimal_spec_dict, spec_path_for, write_spec
+from lock_support import (
+    LOCKED,
+    LOCKED_A,
+    LOCKED_A_ID,
+    LOCKED_B,
+    LOCKED_C,
+    UNLOCKED_A,
+    UNLOCKED_A_ID,
+    LockRepo,
+    assert_accepted,
+    assert_no_crash,
+    assert_refused,
+    body_edit,
+    copy_catalog,
+    init_repo,
+    lines_for,
+    make_env,
+    make_repo,
+    make_template,
+    model_bytes,
+    run_all,
+    set_lock_states,
+)
 
-from generator.modelfile import parse_model_file
-from generator.schema import spec_data_from_literals
-from modelvault._modelfile import Header, body_sha256, read_header, render_header
-
-LOCKED_A = "models/prompt_to_image/flux_1_schnell_runware.py"
-LOCKED_A_ID = "flux-1-schnell-runware"
-LOCKED_B = "models/prompt_to_video/seedance_v1_lite.py"
-LOCKED_B_ID = "seedance-v1-lite"
-LOCKED_C = "models/image_editing/recraft_crisp_upscale.py"
-LOCKED_C_ID = "recraft-crisp-upscale"
-UNLOCKED_A = "models/prompt_to_image/flux_1_schnell_fal.py"
-UNLOCKED_A_ID = "flux-1-schnell-fal"
-UNLOCKED_B = "models/prompt_to_video/seedance_1_0_pro_runware.py"
-LOCKED = (LOCKED_A, LOCKED_B, LOCKED_C)
-MODEL_FILES = (*LOCKED, UNLOCKED_A, UNLOCKED_B)
-
-HOOK_CONFIG = """\
-repos:
-  - repo: local
-    hooks:
-      - id: modelvault-locks
-        name: modelvault locks
-        entry: python -m generator hook
-        language: system
-        always_run: true
-        pass_filenames: false
-        require_serial: true
-"""
-
-# What a refusal must tell the author to do next, per rule (any one of these).
-NEXT_STEP: dict[str, tuple[str, ...]] = {
-    "locked-body": (
-        "python -m generator unlock ",
-        "land the header-only unlock first",
-    ),
-    "locked-header": ("git checkout", "python -m generator unlock "),
-    "locked-mode": ("restore it",),
-    "locked-delete": ("python -m generator unlock ",),
-    "locked-rename": ("python -m generator unlock ",),
-    "unlock-fields": ("python -m generator unlock ", "restore the other header"),
-    "lock-hash": ("python -m generator lock ",),
-    "symlink": ("commit the model file itself",),
-    "mode": ("chmod -x",),
-    "size": ("it is generated, not hand-written",),
-    "not-a-model-file": ("python -m generator new", "belong under models/"),
-    "not-a-file": ("not a plain file",),
-    "derived-file": ("python -m generator sync",),
-}
-
-# One check (hook or verify) of a small change takes about a second; anything
-# far beyond that is a performance bug, so runs are killed past this many seconds.
-DEADLINE_S = 60.0
-
-Finding = tuple[str, str]  # (path, rule)
-
-
-def _clean_env(pre_commit_home: Path) -> dict[str, str]:
-    """The environment minus what an outer git or pre-commit set (GIT_DIR,
-    GIT_INDEX_FILE, PRE_COMMIT_*, ...), no user/system git config, this
-    interpreter first on PATH (the hook's `python`) and this checkout importable."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("GIT_", "PRE_COMMIT"))
-    }
-    python_path = env.get("PYTHONPATH")
-    env.update(
-        PRE_COMMIT_HOME=str(pre_commit_home),
-        GIT_CONFIG_GLOBAL=os.devnull,
-        GIT_CONFIG_NOSYSTEM="1",
-        GIT_TERMINAL_PROMPT="0",
-        PATH=os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", ""),
-        PYTHONPATH=str(REPO_ROOT) + (os.pathsep + python_path if python_path else ""),
-    )
-    return env
-
-
-def run_all(
-    commands: Sequence[Sequence[str]],
-    cwd: Path,
-    env: dict[str, str],
-    deadline_s: float = DEADLINE_S,
-) -> list[subprocess.CompletedProcess[str]]:
-    """Run commands side by side; past the deadline, kill their process groups
-    (what they started too) and fail."""
-    procs = [
-        subprocess.Popen(
-            list(command),
-            cwd=cwd,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            errors="replace",
-            start_new_session=True,
-        )
-        for command in commands
-    ]
-    deadline = time.monotonic() + deadline_s
-    results: list[subprocess.CompletedProcess[str]] = []
-    late: list[str] = []
-    for command, proc in zip(commands, procs, strict=True):
-        try:
-            out, err = proc.communicate(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            late.append(" ".join(command))
-            os.killpg(proc.pid, signal.SIGKILL)
-            out, err = proc.communicate()
-        results.append(
-            subprocess.CompletedProcess(list(command), proc.returncode, out, err)
-        )
-    if late:
-        pytest.fail(f"over {deadline_s:.0f} s: {late}")
-    return results
-
-
-@dataclass
-class Outcome:
-    """One change through both checks."""
-
-    commit: subprocess.CompletedProcess[str]  # git commit, through the hook
-    verify_json: subprocess.CompletedProcess[str]
-    verify_github: subprocess.CompletedProcess[str]
-    head_before: str | None
-    head_after: str | None
-
-    @property
-    def hook_output(self) -> str:
-        return self.commit.stdout + self.commit.stderr
-
-    @property
-    def rows(self) -> list[dict[str, str]]:
-        rows = json.loads(self.verify_json.stdout)
-        assert isinstance(rows, list)
-        return rows
-
-    @property
-    def findings(self) -> set[Finding]:
-        return {(row["path"], row["rule"]) for row in self.rows}
-
-    def all_output(self) -> str:
-        return "".join(
-            run.stdout + run.stderr
-            for run in (self.commit, self.verify_json, self.verify_github)
-        )
-
-
-class LockRepo:
-    """A catalog repository in a temporary folder, driven through real git."""
-
-    def __init__(self, root: Path, env: dict[str, str]) -> None:
-        self.root = root
-        self.env = env
-        self._attempts = 0
-
-    def run(
-        self, args: Sequence[str], *, check: bool = True
-    ) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run(
-            list(args),
-            cwd=self.root,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            errors="replace",
-            check=False,
-            timeout=DEADLINE_S,
-        )
-        if check and result.returncode != 0:
-            raise AssertionError(
-                f"{' '.join(args)} failed ({result.returncode}):\n"
-                f"{result.stdout}\n{result.stderr}"
-            )
-        return result
-
-    def git(self, *args: str, check: bool = True) -> str:
-        return self.run(["git", *args], check=check).stdout.strip()
-
-    def generator(
-        self, *args: str, check: bool = True
-    ) -> subprocess.CompletedProcess[str]:
-        return self.run(
-            [sys.executable, "-m", "generator", *args, "--root", str(self.root)],
-            check=check,
-        )
-
-    def verify_command(self, head: str, fmt: str, base: str = "main") -> list[str]:
-        return [
-            *(sys.executable, "-m", "generator", "verify"),
-            *("--base", base, "--head", head, "--format", fmt),
-            *("--root", str(self.root)),
-        ]
-
-    def verify(
-        self, head: str, fmt: str = "json", base: str = "main"
-    ) -> subprocess.CompletedProcess[str]:
-        return self.run(self.verify_command(head, fmt, base), check=False)
-
-    def head(self) -> str | None:
-        out = self.run(["git", "rev-parse", "--verify", "--quiet", "HEAD"], check=False)
-        return out.stdout.strip() or None
-
-    def read(self, rel: str) -> bytes:
-        return (self.root / rel).read_bytes()
-
-    def write(self, rel: str, data: bytes) -> None:
-        path = self.root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-
-    def stage(self) -> None:
-        self.git("add", "-A")
-
-    def commit(self, message: str) -> None:
-        """A plain commit through the hook, which must accept it."""
-        result = self.run(["git", "commit", "-m", message], check=False)
-        assert result.returncode == 0, result.stdout + result.stderr
-
-    def attempt(self, message: str, deadline_s: float = DEADLINE_S) -> Outcome:
-        """Commit the staged change through the hook while `verify` checks a
-        branch (verify/N) holding the very same tree on the same parent."""
-        self._attempts += 1
-        branch = f"verify/{self._attempts}"
-        tree = self.git("write-tree")
-        before = self.head()
-        parents = ["-p", before] if before else []
-        commit = self.git("commit-tree", tree, *parents, "-m", message)
-        self.git("update-ref", f"refs/heads/{branch}", commit)
-        committed, as_json, as_github = run_all(
-            [
-                ["git", "commit", "-m", message],
-                self.verify_command(branch, "json"),
-                self.verify_command(branch, "github"),
-            ],
-            self.root,
-            self.env,
-            deadline_s,
-        )
-        return Outcome(committed, as_json, as_github, before, self.head())
-
-    def reset(self) -> None:
-        """Drop the working tree and index changes (after a refused commit)."""
-        self.git("reset", "-q", "--hard")
-        self.git("clean", "-fdxq")
-
-    def changed_spec(self, rel: str, folder: Path) -> Path:
-        """The model's own spec (recovered from its file, as `generator spec`
-        does) with another estimated_seconds."""
-        model = parse_model_file(rel, self.read(rel))
-        data = spec_data_from_literals(model.config, model.schema)
-        data["estimated_seconds"] = int(data["estimated_seconds"]) + 7
-        path = folder / f"{model.config['id']}.json"
-        path.write_text(json.dumps(data), "utf-8")
-        return path
-
-
-def _file(header: Header, body: bytes) -> bytes:
-    return render_header(header).encode("utf-8") + body
-
-
-def _body_edit(data: bytes) -> bytes:
-    return data + b"\nPATCHED = True  # an edit of the body\n"
-
-
-def assert_no_crash(outcome: Outcome) -> None:
-    assert "Traceback" not in outcome.all_output(), outcome.all_output()
-
-
-def assert_refused(
-    outcome: Outcome, expected: Iterable[Finding], *, exact: bool = False
-) -> None:
-    """Both checks refuse. For every path in `expected`, verify reports exactly
-    the expected rules (with exact=True, nothing else either), and the hook's
-    output names the file, the rule and the next step. HEAD did not move."""
-    expected = set(expected)
-    assert_no_crash(outcome)
-    output = outcome.hook_output
-    assert outcome.commit.returncode != 0, output
-    assert outcome.head_after == outcome.head_before
-    assert "Failed" in output, output
-    lines = output.splitlines()
-    for path, rule in expected:
-        named = [line for line in lines if line.startswith(f"{path}: [{rule}] ")]
-        assert named, f"hook output lacks {path}: [{rule}]:\n{output}"
-        assert any(step in line for line in named for step in NEXT_STEP[rule]), (
-            f"no next step for {path} [{rule}]:\n{output}"
-        )
-    # verify --format json
-    assert outcome.verify_json.returncode == 1, outcome.verify_json.stderr
-    found = outcome.findings
-    paths = {path for path, _ in expected}
-    assert {f for f in found if f[0] in paths} == expected, outcome.rows
-    if exact:
-        assert found == expected, outcome.rows
-    assert all(row["message"] for row in outcome.rows)
-    # the hook found the same violations
-    for path, rule in found:
-        assert f"{path}: [{rule}] " in output, output
-    # verify --format github: one ::error annotation per finding, on its file
-    github = outcome.verify_github
-    assert github.returncode == 1, github.stderr
-    annotations = [line for line in github.stdout.splitlines() if line]
-    assert len(annotations) == len(outcome.rows), github.stdout
-    assert all(line.startswith("::error file=") for line in annotations)
-    for path, rule in expected:
-        assert f"::error file={path},title=modelvault {rule}::" in github.stdout
-    assert f"{len(outcome.rows)} lock violation(s)" in github.stderr
-
-
-def assert_accepted(outcome: Outcome) -> None:
-    assert_no_crash(outcome)
-    output = outcome.hook_output
-    assert outcome.commit.returncode == 0, output
-    assert outcome.head_after != outcome.head_before
-    assert "modelvault locks" in output and "Passed" in output, output
-    assert outcome.verify_json.returncode == 0, outcome.all_output()
-    assert outcome.rows == []
-    assert outcome.verify_github.returncode == 0, outcome.verify_github.stdout
-    assert "::error" not in outcome.verify_github.stdout
-    assert "respects the locks" in outcome.verify_github.stderr
-
-
-def _lines_for(output: str, path: str, rule: str) -> list[str]:
-    return [
-        line for line in output.splitlines() if line.startswith(f"{path}: [{rule}]")
-    ]
-
-
-# --- fixtures -----------------------------------------------------------------
+from modelvault._modelfile import body_sha256, read_header
 
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    return _clean_env(tmp_path_factory.mktemp("pre-commit-home"))
-
-
-def _init_repo(repo: LockRepo) -> None:
-    repo.git("init", "-q", "-b", "main")
-    repo.git("config", "user.name", "Lock Tester")
-    repo.git("config", "user.email", "locks@example.com")
-    repo.git("config", "core.autocrlf", "false")
-    repo.git("config", "commit.gpgsign", "false")
-
-
-def _copy_catalog(root: Path) -> None:
-    shutil.copy2(REPO_ROOT / "pyproject.toml", root / "pyproject.toml")
-    for rel in MODEL_FILES:
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(REPO_ROOT / rel, root / rel)
-    (root / ".pre-commit-config.yaml").write_text(HOOK_CONFIG, "utf-8")
+    return make_env(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory, env: dict[str, str]) -> Path:
-    root = tmp_path_factory.mktemp("template") / "repo"
-    root.mkdir()
-    _copy_catalog(root)
-    repo = LockRepo(root, env)
-    repo.generator("sync")
-    for rel in MODEL_FILES:
-        header, _ = read_header(repo.read(rel))
-        assert header.locked == (rel in LOCKED), rel
-    _init_repo(repo)
-    repo.run([sys.executable, "-m", "pre_commit", "install"])
-    repo.stage()
-    repo.commit("catalog")
-    repo.git("branch", "pr")
-    return root
+    return make_template(tmp_path_factory, env)
 
 
 @pytest.fixture
 def repo(template: Path, tmp_path: Path, env: dict[str, str]) -> LockRepo:
-    """A copy of the template, on branch `pr` (= main)."""
-    root = tmp_path / "repo"
-    shutil.copytree(template, root, symlinks=True)
-    lock_repo = LockRepo(root, env)
-    lock_repo.git("checkout", "-q", "pr")
-    return lock_repo
+    return make_repo(template, tmp_path, env)
 
 
 # --- the template itself ------------------------------------------------------
@@ -432,13 +89,13 @@ def test_template_is_consistent(repo: LockRepo) -> None:
 
 
 def test_body_edit_of_locked_file_is_refused(repo: LockRepo) -> None:
-    repo.write(LOCKED_A, _body_edit(repo.read(LOCKED_A)))
+    repo.write(LOCKED_A, body_edit(repo.read(LOCKED_A)))
     repo.stage()
     outcome = repo.attempt("edit a locked body")
     assert_refused(
         outcome, {(LOCKED_A, "locked-body"), (LOCKED_A, "lock-hash")}, exact=True
     )
-    (line,) = _lines_for(outcome.hook_output, LOCKED_A, "locked-body")
+    (line,) = lines_for(outcome.hook_output, LOCKED_A, "locked-body")
     assert f"python -m generator unlock {LOCKED_A_ID} --by @you" in line
 
 
@@ -448,10 +105,10 @@ def test_whitespace_and_line_ending_only_changes_are_refused(repo: LockRepo) -> 
     header_a, body_a = read_header(repo.read(LOCKED_A))
     line_end = body_a.index(b"\n", 1)
     repo.write(
-        LOCKED_A, _file(header_a, body_a[:line_end] + b"   " + body_a[line_end:])
+        LOCKED_A, model_bytes(header_a, body_a[:line_end] + b"   " + body_a[line_end:])
     )
     header_b, body_b = read_header(repo.read(LOCKED_B))
-    repo.write(LOCKED_B, _file(header_b, body_b.replace(b"\n", b"\r\n")))
+    repo.write(LOCKED_B, model_bytes(header_b, body_b.replace(b"\n", b"\r\n")))
     repo.write(LOCKED_C, repo.read(LOCKED_C).replace(b"\n", b"\r\n"))
     repo.stage()
     outcome = repo.attempt("whitespace only")
@@ -472,7 +129,7 @@ def test_forged_hash_matching_an_edited_body_is_refused(repo: LockRepo) -> None:
     header, body = read_header(repo.read(LOCKED_A))
     edited = body + b"\nFORGED = True\n"
     forged = replace(header, body_sha256=body_sha256(edited))
-    repo.write(LOCKED_A, _file(forged, edited))
+    repo.write(LOCKED_A, model_bytes(forged, edited))
     repo.generator("sync")  # registry.py records the (forged) hash
     repo.stage()
     outcome = repo.attempt("forge the hash")
@@ -480,7 +137,7 @@ def test_forged_hash_matching_an_edited_body_is_refused(repo: LockRepo) -> None:
 
 
 def test_no_verify_commit_is_caught_by_verify(repo: LockRepo) -> None:
-    repo.write(LOCKED_A, _body_edit(repo.read(LOCKED_A)))
+    repo.write(LOCKED_A, body_edit(repo.read(LOCKED_A)))
     repo.stage()
     repo.git("commit", "-q", "--no-verify", "-m", "sneak it in")
     text, github = run_all(
@@ -502,7 +159,7 @@ def test_no_verify_commit_is_caught_by_verify(repo: LockRepo) -> None:
 
 def test_merge_bringing_a_locked_body_change_is_refused(repo: LockRepo) -> None:
     repo.git("checkout", "-q", "-b", "a", "main")
-    repo.write(LOCKED_A, _body_edit(repo.read(LOCKED_A)))
+    repo.write(LOCKED_A, body_edit(repo.read(LOCKED_A)))
     repo.stage()
     repo.git("commit", "-q", "--no-verify", "-m", "A edits a locked body")
     repo.git("checkout", "-q", "-b", "b", "main")
@@ -540,7 +197,7 @@ def test_header_only_unlock_is_allowed(repo: LockRepo) -> None:
 
 def test_unlock_and_body_edit_in_one_commit_is_refused(repo: LockRepo) -> None:
     repo.generator("unlock", LOCKED_A_ID, "--by", "@bob", "--reason", "edit it")
-    repo.write(LOCKED_A, _body_edit(repo.read(LOCKED_A)))
+    repo.write(LOCKED_A, body_edit(repo.read(LOCKED_A)))
     repo.stage()
     outcome = repo.attempt("unlock and edit")
     assert_refused(outcome, {(LOCKED_A, "locked-body")}, exact=True)
@@ -618,12 +275,12 @@ def test_header_edits_other_than_a_stamped_unlock_are_refused(repo: LockRepo) ->
     )
     # B: stays locked, with another locker
     header_b, body_b = read_header(repo.read(LOCKED_B))
-    repo.write(LOCKED_B, _file(replace(header_b, locked_by="@mallory"), body_b))
+    repo.write(LOCKED_B, model_bytes(replace(header_b, locked_by="@mallory"), body_b))
     # C: a stamped unlock that also changes generated-by
     header_c, body_c = read_header(repo.read(LOCKED_C))
     unlocked = header_c.unlocked_by_handle("@bob", "2999-01-01T00:00:00Z", "why")
     forged = replace(unlocked, generated_by="generator 9.9.9, template kie_jobs v9")
-    repo.write(LOCKED_C, _file(forged, body_c))
+    repo.write(LOCKED_C, model_bytes(forged, body_c))
     repo.generator("sync")  # CODEOWNERS follows: only the headers are at fault
     repo.stage()
     outcome = repo.attempt("header edits")
@@ -636,9 +293,9 @@ def test_header_edits_other_than_a_stamped_unlock_are_refused(repo: LockRepo) ->
         },
         exact=True,
     )
-    (line,) = _lines_for(outcome.hook_output, LOCKED_A, "unlock-fields")
+    (line,) = lines_for(outcome.hook_output, LOCKED_A, "unlock-fields")
     assert f"python -m generator unlock {LOCKED_A_ID} " in line
-    (line,) = _lines_for(outcome.hook_output, LOCKED_C, "unlock-fields")
+    (line,) = lines_for(outcome.hook_output, LOCKED_C, "unlock-fields")
     assert "restore the other header fields" in line
 
 
@@ -658,7 +315,7 @@ def test_locked_header_removed_or_malformed_is_refused(repo: LockRepo) -> None:
             (LOCKED_B, "not-a-model-file"),
         },
     )
-    (line,) = _lines_for(outcome.hook_output, LOCKED_B, "not-a-model-file")
+    (line,) = lines_for(outcome.hook_output, LOCKED_B, "not-a-model-file")
     assert "locked must be true or false" in line
 
 
@@ -675,7 +332,7 @@ def test_delete_locked_file_is_refused(repo: LockRepo) -> None:
     assert_refused(
         outcome, {(LOCKED_A, "locked-delete"), (LOCKED_B, "locked-delete")}, exact=True
     )
-    (line,) = _lines_for(outcome.hook_output, LOCKED_A, "locked-delete")
+    (line,) = lines_for(outcome.hook_output, LOCKED_A, "locked-delete")
     assert f"python -m generator unlock {LOCKED_A_ID} " in line
 
 
@@ -691,7 +348,7 @@ def test_rename_or_move_locked_file_is_refused(repo: LockRepo) -> None:
         outcome, {(LOCKED_A, "locked-rename"), (LOCKED_C, "locked-rename")}, exact=True
     )
     for source, target in ((LOCKED_A, renamed), (LOCKED_C, moved)):
-        (line,) = _lines_for(outcome.hook_output, source, "locked-rename")
+        (line,) = lines_for(outcome.hook_output, source, "locked-rename")
         assert "renaming or moving it" in line and f"(to {target})" in line
 
 
@@ -737,7 +394,7 @@ def test_files_that_are_not_model_files_are_refused(repo: LockRepo) -> None:
     repo.git("update-index", "--add", "--cacheinfo", f"160000,{commit},{gitlink}")
     # and non-UTF-8 bytes in a locked body
     header, body = read_header(repo.read(LOCKED_A))
-    repo.write(LOCKED_A, _file(header, body + b"# caf\xe9 \xff\xfe\n"))
+    repo.write(LOCKED_A, model_bytes(header, body + b"# caf\xe9 \xff\xfe\n"))
     repo.git("add", LOCKED_A)
     outcome = repo.attempt("not model files")
     assert_refused(
@@ -750,7 +407,7 @@ def test_files_that_are_not_model_files_are_refused(repo: LockRepo) -> None:
             (LOCKED_A, "lock-hash"),
         },
     )
-    (line,) = _lines_for(outcome.hook_output, garbage, "not-a-model-file")
+    (line,) = lines_for(outcome.hook_output, garbage, "not-a-model-file")
     assert "the first line must be" in line
 
 
@@ -760,7 +417,7 @@ def test_oversized_file_is_refused_quickly(repo: LockRepo) -> None:
     header = replace(
         header, model_id="huge", record_id="00000000-0000-4000-8000-000000000001"
     )
-    repo.write(big, _file(header, b"\n" + b"x = 0\n" * (5 * 1024 * 1024 // 6)))
+    repo.write(big, model_bytes(header, b"\n" + b"x = 0\n" * (5 * 1024 * 1024 // 6)))
     repo.stage()
     started = time.monotonic()
     # both checks run side by side: ~1-2 s normally; 15 s is a bug (a 5 MB
@@ -782,7 +439,7 @@ def test_non_utf8_new_model_file_with_valid_header_is_refused(repo: LockRepo) ->
     plain = "models/prompt_to_image/latin_plain.py"
     repo.write(
         plain,
-        _file(
+        model_bytes(
             replace(
                 header,
                 model_id="latin-plain",
@@ -794,7 +451,7 @@ def test_non_utf8_new_model_file_with_valid_header_is_refused(repo: LockRepo) ->
     locked = "models/prompt_to_image/latin_locked.py"
     repo.write(
         locked,
-        _file(
+        model_bytes(
             replace(
                 header,
                 model_id="latin-locked",
@@ -891,14 +548,15 @@ def test_hand_edits_of_derived_files_are_refused(repo: LockRepo) -> None:
 def test_first_commit_of_a_new_repository(tmp_path: Path, env: dict[str, str]) -> None:
     root = tmp_path / "fresh"
     root.mkdir()
-    _copy_catalog(root)
+    copy_catalog(root)
     repo = LockRepo(root, env)
+    set_lock_states(repo)
     repo.generator("sync")
-    _init_repo(repo)
+    init_repo(repo)
     repo.run([sys.executable, "-m", "pre_commit", "install"])
     # with no HEAD, a locked file whose body does not match its hash is refused
     good = repo.read(LOCKED_A)
-    repo.write(LOCKED_A, _body_edit(good))
+    repo.write(LOCKED_A, body_edit(good))
     repo.stage()
     refused = repo.run(["git", "commit", "-m", "first"], check=False)
     output = refused.stdout + refused.stderr
