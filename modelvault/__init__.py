@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from modelvault._resume import ResumeFailure, ResumeResults, resume
     from modelvault._run import Clock, cost, run, run_async, status
     from modelvault._stats import stats
+    from modelvault._store_async import AsyncStore
     from modelvault._store_open import open_store
     from modelvault._store_pg import PostgresStore
     from modelvault._worker import Worker
@@ -68,9 +69,11 @@ _LAZY = {
     "open_store": "modelvault._store_open",
     "stats": "modelvault._stats",
     "Worker": "modelvault._worker",
+    "AsyncStore": "modelvault._store_async",
 }
 
 __all__ = [
+    "AsyncStore",
     "CatalogError",
     "Clock",
     "Generation",
