@@ -17,7 +17,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 20,
         "locked": False,
-        "body_sha256": "d9919d1809ad9e603d0585838e8b6f56997267c7b6279d0b81f4b7bfb9203f68",
+        "body_sha256": "dcdc9b0cb5127c0812524ad476ec36cfba6f99eeebbc3fbdaca834147514e0bf",
     },
     "elevenlabs-tts-turbo-2-5": {
         "record_id": "b3047529-98b5-53bc-9b32-ffdc13c14a8b",
@@ -31,7 +31,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 15,
         "locked": False,
-        "body_sha256": "168fb630745101d1897e06a0c5a70d0e43198bad9907a3c5cfc3dab447f3e1ac",
+        "body_sha256": "a7b3b91f996e49d06c099cb65f024680daf0a94338dbffaa9f49edb7424b9f1c",
     },
     "flux-1-schnell-fal": {
         "record_id": "f3b47059-0da0-56c5-92ec-3eb736fd475e",
@@ -45,7 +45,7 @@ MODELS = {
         "api_key_env": "FAL_KEY",
         "estimated_seconds": 5,
         "locked": False,
-        "body_sha256": "ca6042228cc3d85af88884d4745d3cd6e3159d5f0e8f53b01012e455942f0e8c",
+        "body_sha256": "1561ae27bda341b7806a530b0f40396e5d68a9712503af37bf015ce8d9c18a02",
     },
     "flux-1-schnell-runware": {
         "record_id": "053e51fa-19df-5c8f-8b26-7854650d9e26",
@@ -59,7 +59,7 @@ MODELS = {
         "api_key_env": "RUNWARE_API_KEY",
         "estimated_seconds": 5,
         "locked": False,
-        "body_sha256": "189c6afd5ae24622f8a99f8a1b2681062128bdc3aa0dd04b18d4128bab6c3c2b",
+        "body_sha256": "9e78bfc6eef8edd5db5a831820c9a9d4bc2dd61cf2d2718091658422c40fa150",
     },
     "flux-schnell-replicate": {
         "record_id": "8c662f52-e0e8-5a62-9728-8286c2ce68a4",
@@ -73,7 +73,7 @@ MODELS = {
         "api_key_env": "REPLICATE_API_TOKEN",
         "estimated_seconds": 4,
         "locked": False,
-        "body_sha256": "abb1003cc10450a1905415e691c507f31daf3f52334b8e1dcef15ba64c3920d8",
+        "body_sha256": "2db39a98c536343258b2b732eae0c7ff0243b188b3924fd3badf67d8d77715a2",
     },
     "google-veo-3-1-fast": {
         "record_id": "35fb2dcf-a0a2-5464-a745-6550fe8d9bc0",
@@ -87,7 +87,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 90,
         "locked": False,
-        "body_sha256": "9a44943591fe00dce975b51e62477b3ff70c78b1bb74084b83f6d7b4ceeef08f",
+        "body_sha256": "bb4a89b21ac83ef5510dea021d4f9846c587e81e54dff57cd9bcda938155450b",
     },
     "google-veo-3-1-fast-image-to-video": {
         "record_id": "812870c6-2613-5c61-a1ad-2d42795de29a",
@@ -101,7 +101,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 90,
         "locked": False,
-        "body_sha256": "d2aa828eda281948760cbac8f9c1ca11973ee56e671dab3e89eee4ddb07c9480",
+        "body_sha256": "ea43268aca6225529abbd1005643611af23d0333f0f193f74323a6fc68601a02",
     },
     "google-veo-3-1-hq": {
         "record_id": "0db5f3c5-e19c-5daf-8f8f-4ddd1f17ce19",
@@ -115,7 +115,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 180,
         "locked": False,
-        "body_sha256": "515cd6ba89ef9cea0280178d2cf79909cf1fc09a81e8bcf2419303b1c9f00e7a",
+        "body_sha256": "12127a2f2962cd80a6c231651d17cdf76af9d1acefb0a7d99c45f32e16334927",
     },
     "lyria-2-fal": {
         "record_id": "ea200d1f-ea6f-507a-beed-22eec3b27732",
@@ -129,7 +129,7 @@ MODELS = {
         "api_key_env": "FAL_KEY",
         "estimated_seconds": 40,
         "locked": False,
-        "body_sha256": "3e3797f8e5e75f6c5fc6428e8a24c85fdfd0ca3aa2b1dc9ea66676feb4a2bc4f",
+        "body_sha256": "39a8f658e4bd0e61a7642a99a6300116067ca674c3a4527da67f64c1f8690fb8",
     },
     "minimax-speech-02-turbo-replicate": {
         "record_id": "f28b2fb9-215a-5795-a36f-f91433dd4e04",
@@ -143,7 +143,7 @@ MODELS = {
         "api_key_env": "REPLICATE_API_TOKEN",
         "estimated_seconds": 10,
         "locked": False,
-        "body_sha256": "4ef29f9c8273a92281ebe9ee889eb1eabed88802ac472aec115abbe2963f7d86",
+        "body_sha256": "2b1adb2b890123437b315f1354f22122743a799859adad72e0b3fafb2ca28d96",
     },
     "recraft-crisp-upscale": {
         "record_id": "62dcd271-1b6c-5a47-a59c-e66e2188a439",
@@ -157,7 +157,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 15,
         "locked": False,
-        "body_sha256": "548236235e05127992e8655a6b37f0a9c766d174388ea5e36d4431091395e823",
+        "body_sha256": "d046f59df11176f3185d9aed6024e2d7cceacf2427492cd19812f5ae242dc942",
     },
     "recraft-crisp-upscale-fal": {
         "record_id": "44387b1e-c725-56d5-98d0-db51f8e5592b",
@@ -171,7 +171,7 @@ MODELS = {
         "api_key_env": "FAL_KEY",
         "estimated_seconds": 15,
         "locked": False,
-        "body_sha256": "6a4836fa690ae066c175c98e059bb1f0e1ded9c6a514e5c5d9b630e25659ac21",
+        "body_sha256": "517f5c4e20c4df87df6fa2e288e5c1ebde05ec11223e166a0ebdb5a845fc276b",
     },
     "recraft-remove-background": {
         "record_id": "5110c27a-15ab-5422-9392-2f669f4acd36",
@@ -185,7 +185,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 10,
         "locked": False,
-        "body_sha256": "eb7fc8f39752429784728c09b4d5772cd3819640e2a9645c5e9421e2b930e6af",
+        "body_sha256": "33b14c0c569088df881368067b50827b9cdb73a4d4f7c23ada015b997a4f7ef2",
     },
     "seedance-1-0-pro-runware": {
         "record_id": "3f585588-de46-5357-beb0-6370fbb01a67",
@@ -199,7 +199,7 @@ MODELS = {
         "api_key_env": "RUNWARE_API_KEY",
         "estimated_seconds": 120,
         "locked": False,
-        "body_sha256": "b335dcd1bf21410b6801a44ffb344e342259ce6850098c7720ab83cd691f0428",
+        "body_sha256": "bb2fb50d74737e505ea8d981fd1d4b2d98e51495f8bed9d817c52336983b66c5",
     },
     "seedance-v1-lite": {
         "record_id": "f1d51e3d-3c40-59ee-86e0-842398a4dee6",
@@ -213,7 +213,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 60,
         "locked": False,
-        "body_sha256": "a6384f1105e94d3002a43686a340da2ab11d76d5aa123c9da51caf6be8f6cda6",
+        "body_sha256": "b6e5ea0057b41d996f9c99feb6038bcf0c658ad6379951e57250c8ad7945823a",
     },
     "seedance-v1-lite-image-to-video": {
         "record_id": "b676ba91-803d-5f81-a86a-8adbbb812bbb",
@@ -227,7 +227,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 60,
         "locked": False,
-        "body_sha256": "2a070d759f930aa0324732446123509139045401272f16327ac1e50e5389e817",
+        "body_sha256": "93634f0cd3a868c48c084500e03eeb89adaa39d0854df36e13c232af1bc8e356",
     },
     "seedance-v1-lite-image-to-video-fal": {
         "record_id": "b1056fec-d5d4-5391-94f1-28e9f2d06dcb",
@@ -241,7 +241,7 @@ MODELS = {
         "api_key_env": "FAL_KEY",
         "estimated_seconds": 60,
         "locked": False,
-        "body_sha256": "d5b0bad41a562026ca879663cd834302fc8ed0b52a68b79bd6c86c5841d90821",
+        "body_sha256": "6fc77c05644b890ebd929925e2e4dc18a2fbb889a4431eecc4f72f34ee581ee1",
     },
 }
 
