@@ -1,9 +1,9 @@
 # modelvault model file v1
 # id: recraft-crisp-upscale-fal
 # record-id: 44387b1e-c725-56d5-98d0-db51f8e5592b
-# locked: false
+# locked: true
 # locked-by: @modelvault/maintainers
-# locked-at: 2026-12-01T12:48:56Z
+# locked-at: 2026-12-01T13:19:39Z
 # unlocked-by: @modelvault/maintainers
 # unlocked-at: 2026-12-01T13:13:52Z
 # unlock-reason: "issue 8: never cancel an exchange while it waits for a pooled connection (httpcore 1093); issue 10: notes speak of the provider and the product"

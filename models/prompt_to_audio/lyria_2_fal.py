@@ -1,9 +1,9 @@
 # modelvault model file v1
 # id: lyria-2-fal
 # record-id: ea200d1f-ea6f-507a-beed-22eec3b27732
-# locked: false
+# locked: true
 # locked-by: @modelvault/maintainers
-# locked-at: 2026-12-01T12:48:56Z
+# locked-at: 2026-12-01T13:19:39Z
 # unlocked-by: @modelvault/maintainers
 # unlocked-at: 2026-12-01T13:13:52Z
 # unlock-reason: "issue 8: never cancel an exchange while it waits for a pooled connection (httpcore 1093); issue 10: notes speak of the provider and the product"
