@@ -205,6 +205,11 @@ def failure(
             "is running and reachable at the host and port in MODELVAULT_DB; "
             "nothing was lost: retry once it is back"
         )
+    elif isinstance(exc, psycopg.DataError):
+        advice = (
+            f"PostgreSQL cannot store a value of this record ({text}): pass valid "
+            "text (no NUL characters) and numbers in range; nothing was written"
+        )
     elif isinstance(exc, psycopg.ProgrammingError) and "invalid" in lowered:
         advice = f"MODELVAULT_DB is not a valid PostgreSQL URL ({text}): fix it"
     else:

@@ -313,3 +313,14 @@ def test_modelvault_db_with_a_postgresql_url_selects_it(
     location = StoreLocation(pg.dsn())
     assert "modelvault-test-password" not in str(location)
     assert isinstance(open_store(location), PostgresStore)
+
+
+def test_a_value_postgresql_cannot_store_is_a_store_error(
+    store: PostgresStore,
+) -> None:
+    with pytest.raises(StoreError, match="no NUL characters"):
+        store.create_generation(record("nul\x00id"))
+    store.create_generation(record())
+    with pytest.raises(StoreError, match="no NUL characters"):
+        store.update_generation("gen-1", {"provider_task_id": "t\x00"})
+    assert get(store).version == 1
