@@ -98,7 +98,7 @@ class GenerationTimeoutError(ModelVaultError, TimeoutError):
     def __init__(self, message: str, *, generation_id: str, task_id: str) -> None:
         self.generation_id = generation_id
         self.task_id = task_id
-        super().__init__(f"{message}; continue with `modelvault resume`")
+        super().__init__(message)  # the caller names the exact resume command
 
 
 class GenerationNotFoundError(ModelVaultError, LookupError):
