@@ -20,6 +20,14 @@ Branches off main (each commit also carries the re-derived registry.py):
 Then it times, interleaved round-robin with baselines from the same run:
   `python -m generator verify --base main --head one|many|many-bad` against
   `git diff --name-only main...one|many|many-bad`;
+  the trusted gate (.github/workflows/lock-gate.yml) on `one`, beside today's
+  verify: in a clone of main only (the base), the head fetched as objects
+  (`git fetch origin <sha>`; a fresh clone before each run, untimed) and
+  verified with this checkout's tooling (`python -P`: nothing of the repository
+  under test is on sys.path), and the same verify once the head is there;
+  the floor under verify of `one`: the interpreter (`python -c pass`), the
+  imports of the verify command, and the three git calls it makes (rev-parse,
+  diff-tree, cat-file --batch) run from a shell;
   with a 1-file and a 1,000-file change staged (not committed):
   `pre-commit run modelvault-locks` against `pre-commit run noop` (a local hook
   whose entry is `true`), and `python -m generator hook` against
@@ -31,8 +39,8 @@ shows how many runs each row got. Every run's exit code
 is checked (0 for legit changes, 1 for many-bad). The script exits 0 whether
 targets pass or fail; 1 only when the synthetic repository is broken.
 
-Finally a cProfile of verify_range(main, many) in process, and the slowest
-imports of `python -m generator` (the part a subprocess adds to it).
+Finally a cProfile of verify_range(main, one) and (main, many) in process, and
+the slowest imports of `python -m generator verify` (what a subprocess adds).
 """
 
 from __future__ import annotations
@@ -43,12 +51,13 @@ import importlib.util
 import io
 import os
 import pstats
+import shlex
 import shutil
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import ModuleType
@@ -299,11 +308,15 @@ class Budget:
 class Command:
     args: list[str]
     exit_code: int = 0  # what a correct run returns
+    cwd: Path | None = None  # default: the synthetic repository
+    prepare: Callable[[], None] | None = None  # before each run, untimed
 
 
 def timed(cmd: Command, env: dict[str, str], cwd: Path) -> tuple[float, str]:
+    if cmd.prepare is not None:
+        cmd.prepare()
     start = time.perf_counter()
-    result = foundation.run(cmd.args, env, cwd)
+    result = foundation.run(cmd.args, env, cmd.cwd or cwd)
     elapsed = time.perf_counter() - start
     if result.returncode != cmd.exit_code:
         raise SystemExit(
@@ -364,6 +377,112 @@ def verify_commands(py: str) -> dict[str, Command]:
     commands["generator --help"] = Command([py, "-m", "generator", "--help"])
     commands["python -c pass"] = Command([py, "-c", "pass"])
     return commands
+
+
+def gate_commands(syn: Synthetic, py: str) -> dict[str, Command]:
+    """The trusted gate on `one`: a clone holding main only (the base), the head
+    fetched as objects, verified with this checkout's tooling (-P)."""
+    head = git(syn.root, "rev-parse", "one").decode().strip()
+    gate = syn.root.parent / "gate"
+    fetch_head = ["git", "fetch", "-q", "--no-tags", "origin", head]
+    verify = [py, "-P", "-m", "generator", "verify", "--base", "main"]
+    verify += ["--head", head, "--root", str(gate)]
+
+    def clone_base() -> None:
+        shutil.rmtree(gate, ignore_errors=True)
+        git(
+            syn.root.parent,
+            *("clone", "-q", "--no-checkout", "--single-branch", "--branch", "main"),
+            *(str(syn.root), str(gate)),
+        )
+
+    clone_base()
+    git(gate, *fetch_head[1:])  # for the verify-only row
+    script = " && ".join(
+        [" ".join(fetch_head), " ".join(shlex.quote(a) for a in verify)]
+    )
+    return {
+        "gate fetch + verify one": Command(
+            ["sh", "-c", script], cwd=gate, prepare=clone_base
+        ),
+        "gate verify one": Command(verify, cwd=gate),
+    }
+
+
+def floor_commands(syn: Synthetic, py: str) -> dict[str, Command]:
+    """What verify of `one` cannot go below: the imports of its command, and the
+    git calls it makes, run from a shell."""
+    head = git(syn.root, "rev-parse", "one").decode().strip()
+    base = git(syn.root, "merge-base", "main", head).decode().strip()
+    names = " ".join(
+        f"{side}:{path}"
+        for side in (base, head)
+        for path in ("registry.py", "CODEOWNERS", "pyproject.toml")
+    )
+    calls = [
+        f"git rev-parse --is-shallow-repository {head} main {head}...main",
+        f"git diff-tree -r -z --raw --no-renames --full-index {base} {head}",
+        f"printf '%s\\n' {names} | git cat-file --batch",
+    ]
+    return {
+        "imports": Command(
+            [
+                py,
+                "-c",
+                "import generator.cli_fast, generator.verify, generator.lock_report",
+            ]
+        ),
+        "git calls": Command(
+            ["sh", "-c", " >/dev/null && ".join(calls) + " >/dev/null"]
+        ),
+    }
+
+
+def time_gate(syn: Synthetic, env: dict[str, str], budget: Budget) -> list[Row]:
+    py = sys.executable
+    commands = {
+        "today verify one": Command(
+            [py, "-m", "generator", "verify", "--base", "main", "--head", "one"]
+        ),
+        **gate_commands(syn, py),
+        **floor_commands(syn, py),
+        "python -c pass": Command([py, "-c", "pass"]),
+        "git diff one": Command(["git", "diff", "--name-only", "main...one"]),
+    }
+    for name in ("gate fetch + verify one", "gate verify one"):
+        _, out = timed(commands[name], env, syn.root)
+        print(f"  {name} (untimed check): {out.strip().splitlines()[-1]}")
+    print(f"  timing the gate beside today's verify x{budget.repeat}, interleaved ...")
+    t = interleaved(commands, env, syn.root, budget.repeat, budget.phase(0.3))
+    today = t["today verify one"]
+    return [
+        Row(
+            "(info) gate: fetch head + verify main...one, base tooling "
+            "(baseline: today's verify)",
+            t["gate fetch + verify one"],
+            today,
+            target=False,
+        ),
+        Row(
+            "(info) gate: verify main...one, head already fetched "
+            "(baseline: today's verify)",
+            t["gate verify one"],
+            today,
+            target=False,
+        ),
+        Row("(info) floor: python -c pass", t["python -c pass"], None),
+        Row(
+            "(info) floor: imports of python -m generator verify",
+            t["imports"],
+            None,
+        ),
+        Row(
+            "(info) floor: verify's 3 git calls on one, from a shell",
+            t["git calls"],
+            t["git diff one"],
+            target=False,
+        ),
+    ]
 
 
 def time_verify(syn: Synthetic, env: dict[str, str], budget: Budget) -> list[Row]:
@@ -562,6 +681,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         # ~30 s set aside for the profile and the import times at the end.
         budget = Budget(repeat, started + options.budget - PROFILE_RESERVE_S)
         rows = time_verify(syn, env, budget)
+        print("\ntrusted gate and the floor under verify (one):")
+        rows += time_gate(syn, env, budget)
         print("\npre-commit hook (staged, not committed):")
         rows += time_hooks(syn, env, budget)
         print()
@@ -584,10 +705,16 @@ def main(argv: Sequence[str] | None = None) -> int:
                     print(f"    {row.what + label:<{width}} {samples}")
         print(f"load average at end: {os.getloadavg()[0]:.2f}")
 
+        print("\n--- where verify's time goes (main...one: the 2-file PR) ---")
+        print(profile_verify(root, "one", options.profile_top))
         print("\n--- where verify's time goes (main...many) ---")
         print(profile_verify(root, "many", options.profile_top))
-        print("python -X importtime -m generator --help (slowest cumulative imports):")
-        print(foundation.import_time("import generator.cli", env, root))
+        print("python -X importtime, the verify command (slowest cumulative):")
+        print(
+            foundation.import_time(
+                "import generator.cli, generator.cli_locks", env, root
+            )
+        )
     print(f"\nbench total: {time.perf_counter() - started:.0f} s")
     return 0
 

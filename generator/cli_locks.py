@@ -1,15 +1,17 @@
 """The lock commands, kept free of pydantic and jinja2 so they start fast:
-verify (CI) and hook (pre-commit)."""
+verify (the lock gate) and hook (pre-commit). `python -m generator` answers their
+usual command lines without click (generator.cli_fast); these click commands
+handle the rest (--help, mistakes) and the CliRunner tests."""
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 import click
 
 from generator.git import GitError
+from generator.lock_report import FORMATS, report
 from generator.locks import Violation
 from generator.verify import VerifyError, verify_range, verify_staged
 
@@ -20,41 +22,14 @@ _root_option = click.option(
 )
 
 
-def _escape_property(value: str) -> str:
-    """A workflow-command property value: a file name must not start a command."""
-    for raw, escaped in (("%", "%25"), ("\r", "%0D"), ("\n", "%0A"), (":", "%3A")):
-        value = value.replace(raw, escaped)
-    return value.replace(",", "%2C")
-
-
 def _report(violations: list[Violation], fmt: str, what: str) -> None:
-    if fmt == "json":
-        rows = [
-            {"path": v.path, "rule": v.rule, "message": v.message} for v in violations
-        ]
-        click.echo(json.dumps(rows, indent=2))
-    elif fmt == "github":
-        for v in violations:
-            message = v.message.replace("%", "%25").replace("\r", "%0D")
-            message = message.replace("\n", "%0A")
-            click.echo(
-                f"::error file={_escape_property(v.path)},"
-                f"title=modelvault {v.rule}::{message}"
-            )
-    else:
-        for v in violations:
-            click.echo(str(v))
-    if fmt != "json":
-        if violations:
-            click.echo(f"{len(violations)} lock violation(s) in {what}", err=True)
-        else:
-            click.echo(f"ok: {what} respects the locks", err=True)
+    report(violations, fmt, what)
 
 
 _format_option = click.option(
     "--format",
     "fmt",
-    type=click.Choice(["text", "github", "json"]),
+    type=click.Choice(FORMATS),
     default="text",
     show_default=True,
     help="github: workflow annotations; json: for tools.",

@@ -18,6 +18,7 @@ from generator.config import Settings
 from generator.locks import Violation
 from generator.modelfile import ParsedModelFile
 from generator.outputs import (
+    _REGISTRY_HEADER,
     CODEOWNERS_PATH,
     REGISTRY_PATH,
     assemble_registry,
@@ -41,12 +42,63 @@ class RegistryText:
     ids_by_record: dict[str, str]
 
 
+_MODELS_OPEN = "MODELS = {\n"
+_RECORDS_OPEN = "}\n\nRECORD_IDS = {\n"
+_BLOCK_END = "\n    },\n"
+
+
 def parse_registry_text(text: str) -> RegistryText | None:
     """Split a generated registry.py back into its per-model parts; None when the
     text is not in the generator's layout (so nothing is trusted from it).
 
-    Works per entry with regular expressions rather than per line: registry.py
-    of a 5,000-model catalog is 3.5 MB and this runs on every commit."""
+    registry.py of a 5,000-model catalog is 3.5 MB and this runs on every commit
+    and PR, so it splits on the layout's own separators (str.split, in C) and
+    checks that the pieces rebuild the text: ids strictly ascending, each block
+    opening with its key line, every record line in shape. A registry that is
+    not in that layout goes through the slower regular expressions below."""
+    fast = _split_registry(text)
+    return fast if fast is not None else _parse_registry_slowly(text)
+
+
+def _split_registry(text: str) -> RegistryText | None:
+    head = _REGISTRY_HEADER + _MODELS_OPEN
+    records_at = text.find(_RECORDS_OPEN, len(head))
+    if not text.startswith(head) or records_at == -1 or not text.endswith("\n}\n"):
+        return None
+    models = text[len(head) : records_at]
+    if not models.endswith(_BLOCK_END):
+        return None
+    blocks: dict[str, str] = {}
+    previous = ""
+    for chunk in models[: -len(_BLOCK_END)].split(_BLOCK_END):
+        end = chunk.find('": {\n')
+        key = chunk[5:end]
+        if (
+            not chunk.startswith('    "')
+            or end == -1
+            or key <= previous
+            or '"' in key
+            or "\\" in key
+            or "\n" in key
+        ):
+            return None
+        blocks[key] = chunk + _BLOCK_END
+        previous = key
+    records: dict[str, str] = {}
+    ids: dict[str, str] = {}
+    previous = ""
+    body = text[records_at + len(_RECORDS_OPEN) : -3]  # up to the last "\n}\n"
+    for line in body.split("\n") if body else []:
+        record = _RECORD_LINE.fullmatch(line + "\n")
+        if record is None or record.group(1) <= previous:
+            return None
+        records[record.group(1)] = line + "\n"
+        ids[record.group(1)] = record.group(2)
+        previous = record.group(1)
+    return RegistryText(blocks, records, ids)
+
+
+def _parse_registry_slowly(text: str) -> RegistryText | None:
     models_at = text.find("\nMODELS = {")
     records_at = text.find("\nRECORD_IDS = {")
     if models_at == -1 or records_at < models_at:

@@ -16,7 +16,6 @@ from pathlib import Path
 
 from generator import git
 from generator.attributes import ATTRIBUTES_PATH
-from generator.catalog import build_catalog
 from generator.config import Settings, settings_from_toml
 from generator.derived import (
     ModelDelta,
@@ -39,7 +38,6 @@ from generator.locks import (
 from generator.modelfile import ModelFileError, ParsedModelFile, parse_model_file
 from generator.outputs import CODEOWNERS_PATH, REGISTRY_PATH, assemble_registry
 from generator.paths import PathChange, path_violations
-from generator.repo import CatalogFiles
 from modelvault._modelfile import Header, HeaderError, read_header
 
 _DERIVED = (REGISTRY_PATH, CODEOWNERS_PATH)
@@ -216,6 +214,10 @@ def _full_derivation(
     repo: Path, new: str, settings: Settings
 ) -> tuple[dict[str, str], list[Violation]]:
     """Every model file at `new`, read in one batch (slow path: no usable base)."""
+    # Imported here: the usual path (a base registry to patch) never needs them.
+    from generator.catalog import build_catalog  # noqa: PLC0415
+    from generator.repo import CatalogFiles  # noqa: PLC0415
+
     if new == git.INDEX:
         listing = git.git(repo, "ls-files", "-z", "--", MODELS_PREFIX)
     else:
@@ -240,7 +242,7 @@ def _full_derivation(
 
 def verify_range(repo: Path, base: str, head: str = "HEAD") -> list[Violation]:
     """Violations of everything `head` adds on top of its merge base with `base`."""
-    head_id, base_id, shallow = git.resolve_pair(repo, head, base)
+    head_id, base_id, merge_base, shallow = git.resolve_range(repo, head, base)
     hint = (
         " This clone is shallow: fetch the full history (actions/checkout with "
         "fetch-depth: 0, or git fetch --unshallow)."
@@ -254,7 +256,6 @@ def verify_range(repo: Path, base: str, head: str = "HEAD") -> list[Violation]:
             f"base {base!r} is not a commit here; fetch it (git fetch origin "
             f"{base}).{hint}"
         )
-    merge_base = git.merge_base(repo, base_id, head_id)
     if merge_base is None:
         raise VerifyError(
             f"{base} and {head} share no history, so the change cannot be "
