@@ -31,12 +31,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +63,37 @@ CREATE TRIGGER audit AFTER UPDATE ON modelvault.generations
   FOR EACH ROW EXECUTE FUNCTION modelvault.audit();
 ALTER TABLE modelvault.finishes OWNER TO modelvault;
 """
+
+
+# A model file's schedule depends on a generation's age (polls every 10 s in
+# its first minute, every 30 s after two): every run starts from generations
+# submitted "just now", their spacing kept, so each run sees the same schedule.
+_AS_IF_SUBMITTED_NOW = """
+UPDATE modelvault.generations SET created_at = to_char(
+    (created_at::timestamptz + (clock_timestamp() - (SELECT min(created_at::timestamptz)
+     FROM modelvault.generations))) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
+"""
+
+
+def as_if_submitted_now(path: Path) -> None:
+    db = sqlite3.connect(path)
+    with db:
+        rows = db.execute("SELECT id, created_at FROM generations").fetchall()
+        first = min(datetime.fromisoformat(c.replace("Z", "+00:00")) for _, c in rows)
+        shift = datetime.now(UTC) - first
+        db.executemany(
+            "UPDATE generations SET created_at = ? WHERE id = ?",
+            [
+                (
+                    (datetime.fromisoformat(c.replace("Z", "+00:00")) + shift)
+                    .isoformat(timespec="microseconds")
+                    .replace("+00:00", "Z"),
+                    gid,
+                )
+                for gid, c in rows
+            ],
+        )
+    db.close()
 
 
 def submit(store: GenerationStore, count: int, model: str, threads: int = 16) -> float:
@@ -340,6 +373,7 @@ def main() -> int:
                 "INSERT INTO modelvault.generations OVERRIDING SYSTEM VALUE "
                 "SELECT * FROM modelvault.snapshot"
             )
+            pg.psql(_AS_IF_SUBMITTED_NOW)
             before = writes(pg)
             row = run_workers(dsn, workers, args.concurrency)
             row["writes_per_gen"] = (writes(pg) - before) / n
@@ -350,6 +384,7 @@ def main() -> int:
             )
             row["unfinished"] = len(store.unfinished_generations())
             rows[f"PostgreSQL, {workers} worker(s)"] = row
+        as_if_submitted_now(sqlite_path)
         rows["SQLite, 1 worker (baseline)"] = run_workers(
             str(sqlite_path), 1, args.concurrency
         )
