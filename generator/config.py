@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,7 +33,9 @@ class Settings:
 
 def settings_from_toml(text: str) -> Settings:
     """The [tool.modelvault] settings in pyproject.toml text (unvalidated).
-    Raises tomllib.TOMLDecodeError for text that is not TOML."""
+    Raises tomllib.TOMLDecodeError (a ValueError) for text that is not TOML."""
+    import tomllib  # noqa: PLC0415  (verify mostly reads settings from CODEOWNERS)
+
     section = tomllib.loads(text).get("tool", {}).get("modelvault", {})
     names = section.get("top-level-python", DEFAULT_TOP_LEVEL_PYTHON)
     if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
@@ -52,7 +53,7 @@ def load_settings(root: Path) -> Settings:
         return Settings()
     try:
         settings = settings_from_toml(pyproject.read_text("utf-8"))
-    except tomllib.TOMLDecodeError as exc:
+    except ValueError as exc:  # tomllib.TOMLDecodeError
         raise ConfigError(f"{pyproject}: not valid TOML: {exc}") from None
     for key in ("reviewers", "maintainers"):
         try:

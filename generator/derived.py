@@ -210,6 +210,18 @@ def expected_registry(base: RegistryText, deltas: list[ModelDelta]) -> str:
     return assemble_registry(patched.blocks, patched.record_lines)
 
 
+def settings_in(codeowners: str) -> Settings | None:
+    """The reviewers and maintainers a generated CODEOWNERS names (its `*` and
+    `/models/` lines); None for another layout. Verify uses it when pyproject.toml
+    is unchanged, instead of parsing TOML: the base's CODEOWNERS was checked
+    against the same settings when it landed."""
+    maintainers = re.search(r"^\* (\S+)$", codeowners, re.M)
+    reviewers = re.search(r"^/models/ (\S+)$", codeowners, re.M)
+    if maintainers is None or reviewers is None:
+        return None
+    return Settings(reviewers=reviewers.group(1), maintainers=maintainers.group(1))
+
+
 def locked_paths_in(codeowners: str) -> set[str]:
     return {
         match.group(1)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 import re
-from decimal import Decimal
 from typing import Any
 
 INDENT = "    "
@@ -53,8 +52,6 @@ def literal(value: Any, depth: int = 0) -> str:
         if not math.isfinite(value):
             raise ValueError(f"cannot render non-finite number {value!r}")
         return repr(value).replace("e+", "e")  # ruff writes 1e16, not 1e+16
-    if isinstance(value, Decimal):
-        return string_literal(str(value))
     if isinstance(value, str):
         return string_literal(value)
     if isinstance(value, dict):
@@ -72,6 +69,11 @@ def literal(value: Any, depth: int = 0) -> str:
         inner = INDENT * (depth + 1)
         items = [f"{inner}{literal(v, depth + 1)}," for v in value]
         return "[\n" + "\n".join(items) + "\n" + INDENT * depth + "]"
+    # Imported last: rendering registry.py (verify, on every PR) never needs it.
+    from decimal import Decimal  # noqa: PLC0415
+
+    if isinstance(value, Decimal):
+        return string_literal(str(value))
     raise TypeError(f"cannot render {type(value).__name__} as a literal")
 
 

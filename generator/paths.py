@@ -27,7 +27,7 @@ import re
 import shlex
 import sys
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from generator.attributes import ATTRIBUTES_PATH, attributes_violations
@@ -103,9 +103,14 @@ def _top_level_name(path: str) -> str | None:
     return None
 
 
-def _shadow(change: PathChange, allowed: Iterable[str]) -> Violation | None:
+def _shadow(
+    change: PathChange, allowed_names: Callable[[], Iterable[str]]
+) -> Violation | None:
     name = _top_level_name(change.path)
-    if name is None or name in allowed:
+    if name is None:
+        return None
+    allowed = frozenset(allowed_names())
+    if name in allowed:
         return None
     stdlib = (
         f", the standard library's {name!r} included"
@@ -172,21 +177,21 @@ def _case_collision(change: PathChange) -> Violation | None:
 def path_violations(
     changes: list[PathChange],
     *,
-    allowed_top_level: Iterable[str],
+    allowed_top_level: Callable[[], Iterable[str]],
     attributes_text: bytes | None,
     base: str,
 ) -> list[Violation]:
-    """Every path rule over a change set. `attributes_text`: the root
-    .gitattributes at head (None when absent); `base` names the old side in
-    suggested commands."""
-    allowed = frozenset(allowed_top_level)
+    """Every path rule over a change set. `allowed_top_level`: the allowlist of
+    top-level names, asked for only when a new one shows up; `attributes_text`:
+    the root .gitattributes at head (None when absent); `base` names the old side
+    in suggested commands."""
     out: list[Violation] = []
     for change in changes:
         if not change.exists:
             continue
         for found in (
             _bytecode(change),
-            _shadow(change, allowed) if change.added else None,
+            _shadow(change, allowed_top_level) if change.added else None,
             _codeowners(change),
             _case_collision(change),
         ):

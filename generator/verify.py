@@ -10,7 +10,6 @@ with the base branch's tooling on a PR head it only fetched
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from generator.derived import (
     locked_paths_in,
     parse_registry_text,
     patch_registry,
+    settings_in,
 )
 from generator.locks import (
     MAX_MODEL_FILE_BYTES,
@@ -62,7 +62,7 @@ def _settings_from(pyproject: bytes | None) -> Settings:
         return Settings()
     try:
         return settings_from_toml(pyproject.decode("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+    except ValueError:  # tomllib.TOMLDecodeError, UnicodeDecodeError
         return Settings()
 
 
@@ -139,10 +139,12 @@ def evaluate(
     ]
     names.append(f"{revisions.new}{ATTRIBUTES_PATH}")
     blobs = git.read_objects(repo, [*sorted(oids), *names])
-    base_settings = _settings_from(blobs.get(f"{revisions.old}{_PYPROJECT}"))
     violations = path_violations(
         [PathChange(c.path, c.old_mode, c.new_mode) for c in raw],
-        allowed_top_level=base_settings.top_level_python,
+        # the base's allowlist; parsed only if a new top-level name shows up
+        allowed_top_level=lambda: (
+            _settings_from(blobs.get(f"{revisions.old}{_PYPROJECT}")).top_level_python
+        ),
         attributes_text=blobs.get(f"{revisions.new}{ATTRIBUTES_PATH}"),
         base=context.base,
     )
@@ -164,8 +166,12 @@ def evaluate(
         path: result if isinstance(result, ParsedModelFile) else None
         for path, result in parsed.items()
     }
-    if model_changes or any(c.path in (*_DERIVED, _PYPROJECT) for c in raw):
-        settings = _settings_from(blobs.get(f"{revisions.new}{_PYPROJECT}"))
+    pyproject_changed = any(c.path == _PYPROJECT for c in raw)
+    if model_changes or pyproject_changed or any(c.path in _DERIVED for c in raw):
+        base_codeowners = _text(blobs.get(f"{revisions.old}{CODEOWNERS_PATH}"))
+        settings = (
+            None if pyproject_changed else settings_in(base_codeowners or "")
+        ) or _settings_from(blobs.get(f"{revisions.new}{_PYPROJECT}"))
         expected, clashes = _expected_derived(
             repo,
             changes,

@@ -8,14 +8,14 @@ encoding declaration), decodes them itself and compiles that text.
 
 from __future__ import annotations
 
-import difflib
 import os
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 from modelvault._modelfile import (
     HeaderError,
@@ -26,6 +26,16 @@ from modelvault._modelfile import (
 )
 from modelvault._registry import RegistryError, parse_registry
 from modelvault.errors import CatalogError, UnknownModelError
+
+if TYPE_CHECKING:
+    from decimal import Decimal
+
+
+def _closest(ref: str, ids: Iterable[str]) -> list[str]:
+    import difflib  # noqa: PLC0415  (only for an error message)
+
+    return difflib.get_close_matches(ref, list(ids), n=3, cutoff=0.5)
+
 
 CATALOG_ENV = "MODELVAULT_CATALOG"
 
@@ -96,7 +106,7 @@ class Catalog:
                 "python -m generator check names the clash"
             )
         if not found:
-            closest = difflib.get_close_matches(ref, self._models, n=3, cutoff=0.5)
+            closest = _closest(ref, self._models)
             raise UnknownModelError(ref, closest)
         return next(iter(found.values()))
 
@@ -124,7 +134,7 @@ class Catalog:
         try:
             data = path.read_bytes()
         except FileNotFoundError:
-            closest = difflib.get_close_matches(info.id, self._models, n=3, cutoff=0.5)
+            closest = _closest(info.id, self._models)
             others = [c for c in closest if c != info.id]
             hint = f"; other models: {', '.join(others)}" if others else ""
             raise CatalogError(
@@ -166,6 +176,8 @@ def _read_registry(root: Path) -> dict[str, ModelInfo]:
             f"no registry at {path}; set {CATALOG_ENV} to a folder holding "
             "registry.py and models/, or reinstall modelvault"
         ) from None
+    from decimal import Decimal  # noqa: PLC0415  (listing needs it; verify does not)
+
     try:
         entries, _ = parse_registry(data)
         return {
