@@ -314,6 +314,11 @@ def report(
     )
     for step in ("claim", "update", "finish"):
         print(f"  {step:<7}{pg_cost[step]:>8.3f}{sq_cost[step]:>10.3f}")
+    size = rows["PostgreSQL, 4 worker(s)"]["table_mib"]
+    print(
+        f"\nthe generations table (indexes included) after the 4-worker run: "
+        f"{size:.1f} MiB for {n} generations ({size * 2**20 / n / 1024:.1f} KiB each)"
+    )
     pg_rate, sq_rate = rates
     total = sum(per_gen)
     mean = sum(pg_cost.values()) / 3
@@ -383,6 +388,10 @@ def main() -> int:
                 + (int(pg.psql("SELECT count(*) FROM modelvault.finishes")) - n)
             )
             row["unfinished"] = len(store.unfinished_generations())
+            row["table_mib"] = (
+                int(pg.psql("SELECT pg_total_relation_size('modelvault.generations')"))
+                / 2**20
+            )
             rows[f"PostgreSQL, {workers} worker(s)"] = row
         as_if_submitted_now(sqlite_path)
         rows["SQLite, 1 worker (baseline)"] = run_workers(
