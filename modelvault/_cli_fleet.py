@@ -249,9 +249,6 @@ def worker(
         running = Worker(store, options, log=log)
         with _signals(running):
             running.run()
-    closer = getattr(store, "close", None)
-    if callable(closer):
-        closer()
 
 
 @click.command(name="stats")

@@ -7,6 +7,7 @@ PostgreSQL driver is an optional extra, imported only when such a URL is used.
 
 from __future__ import annotations
 
+import atexit
 import os
 import re
 from pathlib import Path
@@ -84,5 +85,27 @@ def open_store(
                 f"{DB_ENV} is a PostgreSQL URL, but the PostgreSQL driver is not "
                 f"installed ({exc.name or exc}): {EXTRA_HINT}"
             ) from None
-        return PostgresStore(location)
+        return _postgres(location, PostgresStore)
     return SQLiteStore(Path(location) if location is not None else None)
+
+
+_pools: dict[str, GenerationStore] = {}
+
+
+def _postgres(url: str, make: Any) -> GenerationStore:
+    """One PostgresStore (one connection pool) per URL and process, closed at
+    exit: the CLI and default_store open the store by URL more than once."""
+    store = _pools.get(url)
+    if store is None or getattr(store, "closed", False):
+        store = _pools[url] = make(url)
+        if len(_pools) == 1:
+            atexit.register(_close_pools)
+    return store
+
+
+def _close_pools() -> None:
+    for store in _pools.values():
+        close = getattr(store, "close", None)
+        if callable(close):
+            close()
+    _pools.clear()

@@ -293,6 +293,10 @@ class PostgresStore:
             lambda db, _: db.execute(text, params or {}).fetchall(),
         )
 
+    @property
+    def closed(self) -> bool:
+        return bool(self._pool.closed)
+
     def close(self) -> None:
         """Close the pool (every connection of this store)."""
         with contextlib.suppress(Exception):
