@@ -15,6 +15,7 @@ generator.paths.
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass, replace
 
 from generator.lock_shape import parsed, shape_violations
@@ -193,9 +194,10 @@ def _lock_violations(
                 path,
                 "lock-new",
                 "a new model file arrives locked, so its lock was never reviewed "
-                "on a body that had landed: add it unlocked (python -m generator "
-                "new writes locked: false), merge that, then lock it in a change "
-                f"of its own: {lock}",
+                "on a body that had landed: add it unlocked (git rm --cached -- "
+                f"{shlex.quote(path)}, then python -m generator new --spec SPEC, "
+                "which writes locked: false), merge that, then lock it in a "
+                f"change of its own: {lock}",
             )
         ]
     if new.body != old.body:
@@ -205,7 +207,8 @@ def _lock_violations(
                 "lock-with-edit",
                 "locked in the same change that edits its body; a lock is a "
                 "header-only change on a body that has already landed: land the "
-                f"edit unlocked first, then lock it on its own: {lock}",
+                f"edit unlocked first ({context.restore(path)}, then redo the "
+                f"edit or regenerate), then lock it in a change of its own: {lock}",
             )
         ]
     kept = replace(
