@@ -17,6 +17,9 @@ is started in a temp folder (modelvault.testing's PostgresCluster). Then:
       generation). Baseline: the same COUNT on the SQLite file with one worker
       process; and the model's own schedule, the polls one `resume` needs for
       one such task alone.
+  (2b) The same with few threads per worker (--scaling-concurrency 8, first
+      --scaling-count 2000 generations): each worker's threads bound it, not
+      the machine's CPUs, so this is how the fleet scales with headroom.
   (3) Cost per transition on each store, one connection, sequential: claim
       (claim_generation), update (a non-terminal write), finish (the terminal
       write), in ms.
@@ -73,6 +76,17 @@ UPDATE modelvault.generations SET created_at = to_char(
     (created_at::timestamptz + (clock_timestamp() - (SELECT min(created_at::timestamptz)
      FROM modelvault.generations))) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
 """
+
+
+def restore(pg: PostgresCluster, limit: int | None = None) -> None:
+    """The submitted generations again (the first `limit`), as if just submitted."""
+    pg.psql(
+        "TRUNCATE modelvault.generations, modelvault.finishes; "
+        "INSERT INTO modelvault.generations OVERRIDING SYSTEM VALUE "
+        "SELECT * FROM modelvault.snapshot ORDER BY seq"
+        + ("" if limit is None else f" LIMIT {int(limit)}")
+    )
+    pg.psql(_AS_IF_SUBMITTED_NOW)
 
 
 def as_if_submitted_now(path: Path) -> None:
@@ -344,6 +358,8 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--model", default="seedance-v1-lite")
     parser.add_argument("--rounds", type=int, default=2000)
+    parser.add_argument("--scaling-count", type=int, default=2000)
+    parser.add_argument("--scaling-concurrency", type=int, default=8)
     args = parser.parse_args()
     n = args.count
     print(
@@ -373,12 +389,7 @@ def main() -> int:
 
         rows: dict[str, dict[str, Any]] = {}
         for workers in (1, 2, 4):
-            pg.psql(
-                "TRUNCATE modelvault.generations, modelvault.finishes; "
-                "INSERT INTO modelvault.generations OVERRIDING SYSTEM VALUE "
-                "SELECT * FROM modelvault.snapshot"
-            )
-            pg.psql(_AS_IF_SUBMITTED_NOW)
+            restore(pg)
             before = writes(pg)
             row = run_workers(dsn, workers, args.concurrency)
             row["writes_per_gen"] = (writes(pg) - before) / n
@@ -401,6 +412,12 @@ def main() -> int:
             sqlite.unfinished_generations()
         )
         schedule = schedule_polls(args.model)
+        slot_bound = {}
+        for workers in (1, 2, 4):  # few threads each: the machine has headroom
+            restore(pg, args.scaling_count)
+            ran = run_workers(dsn, workers, args.scaling_concurrency)
+            assert ran["finished"] == args.scaling_count, ran
+            slot_bound[workers] = ran["per_s"]
 
         pg_cost = transition_costs(store, args.rounds)
         sq_cost = transition_costs(sqlite, args.rounds)
@@ -417,6 +434,12 @@ def main() -> int:
             rates=rates,
             per_gen=(submit_writes, fleet_writes),
             rounds=args.rounds,
+        )
+        print(
+            f"\nslot-bound fleet ({args.scaling_count} generations, "
+            f"{args.scaling_concurrency} threads per worker, the CPUs not saturated):"
+            + "".join(f" {w} worker(s) {r:,.0f}/s ·" for w, r in slot_bound.items())
+            + f" scaling 4/1: {slot_bound[4] / slot_bound[1]:.2f}x (baseline 1.00x)"
         )
         print(f"load average {os.getloadavg()[0]:.1f} at the end")
         store.close()
