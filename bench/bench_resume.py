@@ -9,7 +9,7 @@ Replicate fake (polls=0) in a child process (bench_runtime.RemoteFake):
       runtime's shared client per event loop), each in a fresh child process,
       against the same N with one explicit shared `httpx.AsyncClient`. Peak RSS
       of each child (getrusage), wall time, records completed, submits at the
-      fake. The explicit client has httpx's default limits (100 connections).
+      fake. The explicit client has the runtime's own limits (modelvault._http).
       Target: peak RSS <= 2x the explicit-client case, N completed records and
       N submits.
   (5) two resumers: R generations submitted with wait=False into one SQLite
@@ -55,7 +55,11 @@ async def no_sleep(seconds):
 async def main(n, base_url, key, db, explicit):
     store = SQLiteStore(db)
     clock = Clock(time.monotonic, lambda s: None, no_sleep)
-    client = httpx.AsyncClient() if explicit else None  # httpx's default limits
+    # The shared-client case: one client made by the app, with the same limits
+    # as the runtime's own default (httpx's default of 100 connections chokes
+    # the loopback fake, a thread per connection: no run completed in 600 s).
+    from modelvault._http import LIMITS
+    client = httpx.AsyncClient(limits=LIMITS) if explicit else None
     started = time.perf_counter()
     runs = [
         modelvault.run_async(
