@@ -253,19 +253,31 @@ def expected_codeowners(
 
 
 def derived_violations(
-    expected: dict[str, str], actual: dict[str, str | None]
+    expected: dict[str, str],
+    actual: dict[str, str | None],
+    edited: frozenset[str] = frozenset(),
 ) -> list[Violation]:
+    """`edited`: the derived files the change itself touches (a hand edit is
+    only suspected where the change made one)."""
     out = []
     for path in (REGISTRY_PATH, CODEOWNERS_PATH):
         if actual.get(path) != expected[path]:
             state = "is missing" if actual.get(path) is None else "does not match"
+            if path in edited:
+                step = (
+                    "do not edit it by hand: run python -m generator sync and "
+                    f"commit the result (git add {path})"
+                )
+            else:
+                step = (
+                    "a model file changed: run python -m generator sync, then "
+                    "git add registry.py CODEOWNERS"
+                )
             out.append(
                 Violation(
                     path,
                     "derived-file",
-                    f"{state} what the generator makes from the model files; do not "
-                    "edit it by hand: run python -m generator sync and commit the "
-                    "result",
+                    f"{state} what the generator makes from the model files; {step}",
                 )
             )
     return out

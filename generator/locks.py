@@ -98,7 +98,11 @@ def _locked_base_violations(
         return out
     if new.body != old.body:
         if new.header.locked:
-            step = f"Open an unlock PR first: {_unlock_command(head)}"
+            step = (
+                f"Undo the edit (git restore --staged --worktree {path}) or set "
+                f"it aside (git stash), land the header-only unlock in its own "
+                f"PR ({_unlock_command(head)}), then re-apply it (git stash pop)"
+            )
         else:
             step = (
                 "An unlock is a change of its own: land the header-only unlock "
@@ -173,8 +177,10 @@ def _locked_head_violations(path: str, new: _Parsed) -> list[Violation]:
             Violation(
                 path,
                 "lock-hash",
-                "locked, but its body does not match body-sha256; lock with "
-                f"{_lock_command(new.header)} (it stamps the hash)",
+                "locked, but its body does not match body-sha256: set "
+                f"'# locked: false' back (or git restore --staged --worktree "
+                f"{path}) and lock it with {_lock_command(new.header)}, which "
+                "stamps the hash",
             )
         ]
     return []
@@ -264,7 +270,9 @@ def check_change(change: FileChange, context: Context | None = None) -> list[Vio
     if locked_at_base and old is not None:
         out += _locked_base_violations(change, old, new)
     if new is not None and new.header.locked:
-        out += _locked_head_violations(change.path, new)
+        body_edit_reported = locked_at_base and old is not None and new.body != old.body
+        if not body_edit_reported:  # locked-body already says what to do
+            out += _locked_head_violations(change.path, new)
         if not locked_at_base:
             out += _lock_violations(change.path, old, new, context)
     return out

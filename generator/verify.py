@@ -182,7 +182,8 @@ def evaluate(
         )
         violations += clashes
         actual = {p: _text(blobs.get(f"{revisions.new}{p}")) for p in _DERIVED}
-        violations += derived_violations(expected, actual)
+        edited = frozenset(c.path for c in raw if c.path in _DERIVED)
+        violations += derived_violations(expected, actual, edited)
     return violations
 
 

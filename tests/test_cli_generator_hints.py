@@ -89,13 +89,6 @@ def _stage(root: Path, env: dict[str, str]) -> None:
     subprocess.run(["git", "add", "-A"], cwd=root, env=env, check=True)
 
 
-# generator/locks.py (being reworked by another change) still says, for a locked
-# body that no longer matches its hash, "lock with python -m generator lock ID",
-# which answers "already locked". See the issue 10 report for the exact change.
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 10 item 6: generator/locks.py lock-hash advice (not this change)",
-)
 def test_hook_never_suggests_locking_a_locked_file(
     repo: tuple[Path, dict[str, str]],
 ) -> None:
@@ -110,10 +103,6 @@ def test_hook_never_suggests_locking_a_locked_file(
         assert "already locked" not in tried.stdout + tried.stderr, hook.stdout
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 10 item 6: generator/derived.py registry advice (not this change)",
-)
 def test_hook_does_not_blame_the_user_for_a_registry_it_did_not_edit(
     repo: tuple[Path, dict[str, str]],
 ) -> None:

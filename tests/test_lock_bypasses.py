@@ -110,7 +110,6 @@ def test_case01_code_in_the_pr_cannot_answer_for_the_check(repo: LockRepo) -> No
     assert outcome.verify_json.returncode == 1, outcome.all_output()
     assert outcome.findings == {
         (LOCKED_A, "locked-body"),
-        (LOCKED_A, "lock-hash"),
         ("tomllib.py", "shadow-module"),
         ("sitecustomize.py", "shadow-module"),
         (pyc, "bytecode"),

@@ -92,9 +92,9 @@ def test_body_edit_of_locked_file_is_refused(repo: LockRepo) -> None:
     repo.write(LOCKED_A, body_edit(repo.read(LOCKED_A)))
     repo.stage()
     outcome = repo.attempt("edit a locked body")
-    assert_refused(
-        outcome, {(LOCKED_A, "locked-body"), (LOCKED_A, "lock-hash")}, exact=True
-    )
+    # locked-body alone: its advice covers the hash too (no "lock it", which
+    # would answer "already locked")
+    assert_refused(outcome, {(LOCKED_A, "locked-body")}, exact=True)
     (line,) = lines_for(outcome.hook_output, LOCKED_A, "locked-body")
     assert f"python -m generator unlock {LOCKED_A_ID} --by @you" in line
 
@@ -116,9 +116,7 @@ def test_whitespace_and_line_ending_only_changes_are_refused(repo: LockRepo) -> 
         outcome,
         {
             (LOCKED_A, "locked-body"),
-            (LOCKED_A, "lock-hash"),
             (LOCKED_B, "locked-body"),
-            (LOCKED_B, "lock-hash"),
             (LOCKED_C, "locked-header"),
             (LOCKED_C, "not-a-model-file"),
         },
@@ -151,8 +149,8 @@ def test_no_verify_commit_is_caught_by_verify(repo: LockRepo) -> None:
     assert text.returncode == 1
     assert text.stdout.startswith(f"{LOCKED_A}: [locked-body] ")
     assert f"python -m generator unlock {LOCKED_A_ID} " in text.stdout
-    assert f"{LOCKED_A}: [lock-hash] " in text.stdout
-    assert "2 lock violation(s) in main...HEAD" in text.stderr
+    assert "[lock-hash]" not in text.stdout  # locked-body's advice covers it
+    assert "1 lock violation(s) in main...HEAD" in text.stderr
     assert github.returncode == 1
     assert f"::error file={LOCKED_A},title=modelvault locked-body::" in github.stdout
 
@@ -176,7 +174,7 @@ def test_merge_bringing_a_locked_body_change_is_refused(repo: LockRepo) -> None:
     )
     assert as_json.returncode == 1
     findings = {(r["path"], r["rule"]) for r in json.loads(as_json.stdout)}
-    assert findings == {(LOCKED_A, "locked-body"), (LOCKED_A, "lock-hash")}
+    assert findings == {(LOCKED_A, "locked-body")}
     assert f"::error file={LOCKED_A},title=modelvault locked-body::" in github.stdout
 
 
@@ -404,7 +402,6 @@ def test_files_that_are_not_model_files_are_refused(repo: LockRepo) -> None:
             (garbage, "not-a-model-file"),
             (gitlink, "not-a-file"),
             (LOCKED_A, "locked-body"),
-            (LOCKED_A, "lock-hash"),
         },
     )
     (line,) = lines_for(outcome.hook_output, garbage, "not-a-model-file")
