@@ -63,11 +63,15 @@ def _apply(ctx: _Context, plan: Plan, dry_run: bool) -> None:
     if not plan.changed:
         click.echo("nothing to change: the files already match")
         return
-    for line in plan.summary:
-        click.echo(line)
     if dry_run:
+        # Said first, so no line below reads as done.
+        click.echo("dry run (nothing written):")
+        for line in plan.summary:
+            click.echo(f"  {line}")
         click.echo("dry run: would write " + ", ".join(sorted(plan.writes)))
         return
+    for line in plan.summary:
+        click.echo(line)
     write_files(ctx.root, plan.writes)
     click.echo("wrote " + ", ".join(sorted(plan.writes)))
 

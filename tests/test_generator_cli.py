@@ -100,6 +100,7 @@ def test_new_in_json_with_dry_run_writes_nothing(
     result = run_generator(["new", "--spec", str(spec_file), "--dry-run"], tmp_repo)
     assert result.exit_code == 0, result.output
     assert "dry run: would write" in result.stdout
+    assert result.stdout.startswith("dry run (nothing written):")
     assert spec_path_for(data) in result.stdout
     assert snapshot(tmp_repo) == before
 
