@@ -151,14 +151,24 @@ def run_workers(db: str, workers: int, concurrency: int) -> dict[str, Any]:
     ]
     started = time.perf_counter()
     cpu_before = os.times()
-    procs = [
-        subprocess.Popen(
-            command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-        )
-        for _ in range(workers)
-    ]
-    outputs = [proc.communicate(timeout=1800) for proc in procs]
-    elapsed = time.perf_counter() - started
+    # Each worker's output goes to files: pipes read one worker after another
+    # would fill up and stall the workers not being read.
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        procs = []
+        for n in range(workers):
+            with (
+                (folder / f"{n}.out").open("w") as out,
+                (folder / f"{n}.err").open("w") as err,
+            ):
+                procs.append(subprocess.Popen(command, env=env, stdout=out, stderr=err))
+        for proc in procs:
+            proc.wait(timeout=1800)
+        elapsed = time.perf_counter() - started
+        outputs = [
+            ((folder / f"{n}.out").read_text(), (folder / f"{n}.err").read_text())
+            for n in range(workers)
+        ]
     cpu_after = os.times()
     cpu = (cpu_after.children_user - cpu_before.children_user) + (
         cpu_after.children_system - cpu_before.children_system
