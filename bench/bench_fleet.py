@@ -158,10 +158,12 @@ def run_workers(db: str, workers: int, concurrency: int) -> dict[str, Any]:
         procs = []
         for n in range(workers):
             with (
-                (folder / f"{n}.out").open("w") as out,
-                (folder / f"{n}.err").open("w") as err,
+                (folder / f"{n}.out").open("w") as log,
+                (folder / f"{n}.err").open("w") as problems,
             ):
-                procs.append(subprocess.Popen(command, env=env, stdout=out, stderr=err))
+                procs.append(
+                    subprocess.Popen(command, env=env, stdout=log, stderr=problems)
+                )
         for proc in procs:
             proc.wait(timeout=1800)
         elapsed = time.perf_counter() - started
