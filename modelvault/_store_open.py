@@ -12,7 +12,7 @@ import os
 import re
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from modelvault._store_sqlite import SQLiteStore
 from modelvault._store_sqlite_db import DB_ENV
@@ -37,7 +37,7 @@ def redact_dsn(dsn: str) -> str:
             user = auth.split(":", 1)[0]
             netloc = f"{user}:***@{host}" if ":" in auth else f"{user}@{host}"
         query = re.sub(r"(password=)[^&]*", r"\1***", parts.query)
-        return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
+        return f"{parts.scheme}://{netloc}{parts.path}" + (f"?{query}" if query else "")
     return re.sub(r"(password\s*=\s*)('[^']*'|\S+)", r"\1***", dsn)
 
 

@@ -324,3 +324,24 @@ def test_a_value_postgresql_cannot_store_is_a_store_error(
     with pytest.raises(StoreError, match="no NUL characters"):
         store.update_generation("gen-1", {"provider_task_id": "t\x00"})
     assert get(store).version == 1
+
+
+@pytest.mark.parametrize(
+    ("dsn", "shown"),
+    [
+        ("postgresql://app:s3cret@db:5432/app", "postgresql://app:***@db:5432/app"),
+        (
+            "postgresql://app@db/app?password=s3cret",
+            "postgresql://app@db/app?password=***",
+        ),
+        (
+            "host=db user=app password=s3cret dbname=app",
+            "host=db user=app password=*** dbname=app",
+        ),
+        ("postgresql:///app?host=/tmp/sock", "postgresql:///app?host=/tmp/sock"),
+    ],
+)
+def test_a_dsn_is_printed_without_its_password(dsn: str, shown: str) -> None:
+    from modelvault._store_open import redact_dsn
+
+    assert redact_dsn(dsn) == shown
