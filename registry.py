@@ -16,7 +16,7 @@ MODELS = {
         "base_cost": "6",
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 20,
-        "locked": True,
+        "locked": False,
         "body_sha256": "dcdc9b0cb5127c0812524ad476ec36cfba6f99eeebbc3fbdaca834147514e0bf",
     },
     "elevenlabs-tts-turbo-2-5": {
@@ -30,7 +30,7 @@ MODELS = {
         "base_cost": "3",
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 15,
-        "locked": True,
+        "locked": False,
         "body_sha256": "a7b3b91f996e49d06c099cb65f024680daf0a94338dbffaa9f49edb7424b9f1c",
     },
     "flux-1-schnell-fal": {
@@ -58,7 +58,7 @@ MODELS = {
         "base_cost": "0.3",
         "api_key_env": "RUNWARE_API_KEY",
         "estimated_seconds": 5,
-        "locked": True,
+        "locked": False,
         "body_sha256": "9e78bfc6eef8edd5db5a831820c9a9d4bc2dd61cf2d2718091658422c40fa150",
     },
     "flux-schnell-replicate": {
@@ -72,7 +72,7 @@ MODELS = {
         "base_cost": "0.3",
         "api_key_env": "REPLICATE_API_TOKEN",
         "estimated_seconds": 4,
-        "locked": True,
+        "locked": False,
         "body_sha256": "2db39a98c536343258b2b732eae0c7ff0243b188b3924fd3badf67d8d77715a2",
     },
     "google-veo-3-1-fast": {
@@ -86,7 +86,7 @@ MODELS = {
         "base_cost": "30",
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 90,
-        "locked": True,
+        "locked": False,
         "body_sha256": "bb4a89b21ac83ef5510dea021d4f9846c587e81e54dff57cd9bcda938155450b",
     },
     "google-veo-3-1-fast-image-to-video": {
@@ -100,7 +100,7 @@ MODELS = {
         "base_cost": "30",
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 90,
-        "locked": True,
+        "locked": False,
         "body_sha256": "ea43268aca6225529abbd1005643611af23d0333f0f193f74323a6fc68601a02",
     },
     "google-veo-3-1-hq": {
@@ -114,7 +114,7 @@ MODELS = {
         "base_cost": "125",
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 180,
-        "locked": True,
+        "locked": False,
         "body_sha256": "12127a2f2962cd80a6c231651d17cdf76af9d1acefb0a7d99c45f32e16334927",
     },
     "lyria-2-fal": {
@@ -128,7 +128,7 @@ MODELS = {
         "base_cost": "10",
         "api_key_env": "FAL_KEY",
         "estimated_seconds": 40,
-        "locked": True,
+        "locked": False,
         "body_sha256": "39a8f658e4bd0e61a7642a99a6300116067ca674c3a4527da67f64c1f8690fb8",
     },
     "minimax-speech-02-turbo-replicate": {
@@ -156,7 +156,7 @@ MODELS = {
         "base_cost": "0.25",
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 15,
-        "locked": True,
+        "locked": False,
         "body_sha256": "d046f59df11176f3185d9aed6024e2d7cceacf2427492cd19812f5ae242dc942",
     },
     "recraft-crisp-upscale-fal": {
@@ -170,7 +170,7 @@ MODELS = {
         "base_cost": "0.4",
         "api_key_env": "FAL_KEY",
         "estimated_seconds": 15,
-        "locked": True,
+        "locked": False,
         "body_sha256": "517f5c4e20c4df87df6fa2e288e5c1ebde05ec11223e166a0ebdb5a845fc276b",
     },
     "recraft-remove-background": {
@@ -184,7 +184,7 @@ MODELS = {
         "base_cost": "0.5",
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 10,
-        "locked": True,
+        "locked": False,
         "body_sha256": "33b14c0c569088df881368067b50827b9cdb73a4d4f7c23ada015b997a4f7ef2",
     },
     "seedance-1-0-pro-runware": {
@@ -212,7 +212,7 @@ MODELS = {
         "base_cost": "5",
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 60,
-        "locked": True,
+        "locked": False,
         "body_sha256": "b6e5ea0057b41d996f9c99feb6038bcf0c658ad6379951e57250c8ad7945823a",
     },
     "seedance-v1-lite-image-to-video": {
@@ -226,7 +226,7 @@ MODELS = {
         "base_cost": "5",
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 60,
-        "locked": True,
+        "locked": False,
         "body_sha256": "93634f0cd3a868c48c084500e03eeb89adaa39d0854df36e13c232af1bc8e356",
     },
     "seedance-v1-lite-image-to-video-fal": {

@@ -1,12 +1,12 @@
 # modelvault model file v1
 # id: recraft-crisp-upscale
 # record-id: 62dcd271-1b6c-5a47-a59c-e66e2188a439
-# locked: true
+# locked: false
 # locked-by: @modelvault/maintainers
 # locked-at: 2026-12-01T13:19:39Z
 # unlocked-by: @modelvault/maintainers
-# unlocked-at: 2026-12-01T13:13:52Z
-# unlock-reason: "issue 8: never cancel an exchange while it waits for a pooled connection (httpcore 1093); issue 10: notes speak of the provider and the product"
+# unlocked-at: 2026-12-01T14:01:25Z
+# unlock-reason: "issue 11: the async flow awaits the store, so database calls never block the event loop"
 # body-sha256: d046f59df11176f3185d9aed6024e2d7cceacf2427492cd19812f5ae242dc942
 # generated-by: generator 0.1.0, template kie_jobs v2
 

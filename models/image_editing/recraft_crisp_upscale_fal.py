@@ -1,12 +1,12 @@
 # modelvault model file v1
 # id: recraft-crisp-upscale-fal
 # record-id: 44387b1e-c725-56d5-98d0-db51f8e5592b
-# locked: true
+# locked: false
 # locked-by: @modelvault/maintainers
 # locked-at: 2026-12-01T13:19:39Z
 # unlocked-by: @modelvault/maintainers
-# unlocked-at: 2026-12-01T13:13:52Z
-# unlock-reason: "issue 8: never cancel an exchange while it waits for a pooled connection (httpcore 1093); issue 10: notes speak of the provider and the product"
+# unlocked-at: 2026-12-01T14:01:25Z
+# unlock-reason: "issue 11: the async flow awaits the store, so database calls never block the event loop"
 # body-sha256: 517f5c4e20c4df87df6fa2e288e5c1ebde05ec11223e166a0ebdb5a845fc276b
 # generated-by: generator 0.1.0, template fal_queue v2
 

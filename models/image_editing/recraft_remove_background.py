@@ -1,12 +1,12 @@
 # modelvault model file v1
 # id: recraft-remove-background
 # record-id: 5110c27a-15ab-5422-9392-2f669f4acd36
-# locked: true
+# locked: false
 # locked-by: @modelvault/maintainers
 # locked-at: 2026-12-01T13:19:39Z
 # unlocked-by: @modelvault/maintainers
-# unlocked-at: 2026-12-01T13:13:52Z
-# unlock-reason: "issue 8: never cancel an exchange while it waits for a pooled connection (httpcore 1093); issue 10: notes speak of the provider and the product"
+# unlocked-at: 2026-12-01T14:01:25Z
+# unlock-reason: "issue 11: the async flow awaits the store, so database calls never block the event loop"
 # body-sha256: 33b14c0c569088df881368067b50827b9cdb73a4d4f7c23ada015b997a4f7ef2
 # generated-by: generator 0.1.0, template kie_jobs v2
 

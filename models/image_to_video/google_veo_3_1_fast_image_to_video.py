@@ -1,12 +1,12 @@
 # modelvault model file v1
 # id: google-veo-3-1-fast-image-to-video
 # record-id: 812870c6-2613-5c61-a1ad-2d42795de29a
-# locked: true
+# locked: false
 # locked-by: @modelvault/maintainers
 # locked-at: 2026-12-01T13:19:39Z
 # unlocked-by: @modelvault/maintainers
-# unlocked-at: 2026-12-01T13:13:52Z
-# unlock-reason: "issue 8: never cancel an exchange while it waits for a pooled connection (httpcore 1093); issue 10: notes speak of the provider and the product"
+# unlocked-at: 2026-12-01T14:01:25Z
+# unlock-reason: "issue 11: the async flow awaits the store, so database calls never block the event loop"
 # body-sha256: ea43268aca6225529abbd1005643611af23d0333f0f193f74323a6fc68601a02
 # generated-by: generator 0.1.0, template kie_veo v2
 

@@ -1,12 +1,12 @@
 # modelvault model file v1
 # id: seedance-v1-lite-image-to-video
 # record-id: b676ba91-803d-5f81-a86a-8adbbb812bbb
-# locked: true
+# locked: false
 # locked-by: @modelvault/maintainers
 # locked-at: 2026-12-01T13:19:39Z
 # unlocked-by: @modelvault/maintainers
-# unlocked-at: 2026-12-01T13:13:52Z
-# unlock-reason: "issue 8: never cancel an exchange while it waits for a pooled connection (httpcore 1093); issue 10: notes speak of the provider and the product"
+# unlocked-at: 2026-12-01T14:01:25Z
+# unlock-reason: "issue 11: the async flow awaits the store, so database calls never block the event loop"
 # body-sha256: 93634f0cd3a868c48c084500e03eeb89adaa39d0854df36e13c232af1bc8e356
 # generated-by: generator 0.1.0, template kie_jobs v2
 

@@ -1,12 +1,12 @@
 # modelvault model file v1
 # id: elevenlabs-tts-multilingual-v2
 # record-id: 9a0dbde4-943a-5f69-9dc5-6c170cca79c6
-# locked: true
+# locked: false
 # locked-by: @modelvault/maintainers
 # locked-at: 2026-12-01T13:19:39Z
 # unlocked-by: @modelvault/maintainers
-# unlocked-at: 2026-12-01T13:13:52Z
-# unlock-reason: "issue 8: never cancel an exchange while it waits for a pooled connection (httpcore 1093); issue 10: notes speak of the provider and the product"
+# unlocked-at: 2026-12-01T14:01:25Z
+# unlock-reason: "issue 11: the async flow awaits the store, so database calls never block the event loop"
 # body-sha256: dcdc9b0cb5127c0812524ad476ec36cfba6f99eeebbc3fbdaca834147514e0bf
 # generated-by: generator 0.1.0, template kie_jobs v2
 

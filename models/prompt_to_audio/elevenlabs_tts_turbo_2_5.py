@@ -1,12 +1,12 @@
 # modelvault model file v1
 # id: elevenlabs-tts-turbo-2-5
 # record-id: b3047529-98b5-53bc-9b32-ffdc13c14a8b
-# locked: true
+# locked: false
 # locked-by: @modelvault/maintainers
 # locked-at: 2026-12-01T13:19:39Z
 # unlocked-by: @modelvault/maintainers
-# unlocked-at: 2026-12-01T13:13:52Z
-# unlock-reason: "issue 8: never cancel an exchange while it waits for a pooled connection (httpcore 1093); issue 10: notes speak of the provider and the product"
+# unlocked-at: 2026-12-01T14:01:25Z
+# unlock-reason: "issue 11: the async flow awaits the store, so database calls never block the event loop"
 # body-sha256: a7b3b91f996e49d06c099cb65f024680daf0a94338dbffaa9f49edb7424b9f1c
 # generated-by: generator 0.1.0, template kie_jobs v2
 

@@ -1,12 +1,12 @@
 # modelvault model file v1
 # id: lyria-2-fal
 # record-id: ea200d1f-ea6f-507a-beed-22eec3b27732
-# locked: true
+# locked: false
 # locked-by: @modelvault/maintainers
 # locked-at: 2026-12-01T13:19:39Z
 # unlocked-by: @modelvault/maintainers
-# unlocked-at: 2026-12-01T13:13:52Z
-# unlock-reason: "issue 8: never cancel an exchange while it waits for a pooled connection (httpcore 1093); issue 10: notes speak of the provider and the product"
+# unlocked-at: 2026-12-01T14:01:25Z
+# unlock-reason: "issue 11: the async flow awaits the store, so database calls never block the event loop"
 # body-sha256: 39a8f658e4bd0e61a7642a99a6300116067ca674c3a4527da67f64c1f8690fb8
 # generated-by: generator 0.1.0, template fal_queue v2
 

@@ -1,12 +1,12 @@
 # modelvault model file v1
 # id: flux-1-schnell-runware
 # record-id: 053e51fa-19df-5c8f-8b26-7854650d9e26
-# locked: true
+# locked: false
 # locked-by: @modelvault/maintainers
 # locked-at: 2026-12-01T13:19:39Z
 # unlocked-by: @modelvault/maintainers
-# unlocked-at: 2026-12-01T13:13:52Z
-# unlock-reason: "issue 8: never cancel an exchange while it waits for a pooled connection (httpcore 1093); issue 10: notes speak of the provider and the product"
+# unlocked-at: 2026-12-01T14:01:25Z
+# unlock-reason: "issue 11: the async flow awaits the store, so database calls never block the event loop"
 # body-sha256: 9e78bfc6eef8edd5db5a831820c9a9d4bc2dd61cf2d2718091658422c40fa150
 # generated-by: generator 0.1.0, template runware v2
 

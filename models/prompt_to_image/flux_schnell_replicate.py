@@ -1,12 +1,12 @@
 # modelvault model file v1
 # id: flux-schnell-replicate
 # record-id: 8c662f52-e0e8-5a62-9728-8286c2ce68a4
-# locked: true
+# locked: false
 # locked-by: @modelvault/maintainers
 # locked-at: 2026-12-01T13:19:39Z
 # unlocked-by: @modelvault/maintainers
-# unlocked-at: 2026-12-01T13:13:52Z
-# unlock-reason: "issue 8: never cancel an exchange while it waits for a pooled connection (httpcore 1093); issue 10: notes speak of the provider and the product"
+# unlocked-at: 2026-12-01T14:01:25Z
+# unlock-reason: "issue 11: the async flow awaits the store, so database calls never block the event loop"
 # body-sha256: 2db39a98c536343258b2b732eae0c7ff0243b188b3924fd3badf67d8d77715a2
 # generated-by: generator 0.1.0, template replicate v2
 

@@ -1,12 +1,12 @@
 # modelvault model file v1
 # id: google-veo-3-1-fast
 # record-id: 35fb2dcf-a0a2-5464-a745-6550fe8d9bc0
-# locked: true
+# locked: false
 # locked-by: @modelvault/maintainers
 # locked-at: 2026-12-01T13:19:39Z
 # unlocked-by: @modelvault/maintainers
-# unlocked-at: 2026-12-01T13:13:52Z
-# unlock-reason: "issue 8: never cancel an exchange while it waits for a pooled connection (httpcore 1093); issue 10: notes speak of the provider and the product"
+# unlocked-at: 2026-12-01T14:01:25Z
+# unlock-reason: "issue 11: the async flow awaits the store, so database calls never block the event loop"
 # body-sha256: bb4a89b21ac83ef5510dea021d4f9846c587e81e54dff57cd9bcda938155450b
 # generated-by: generator 0.1.0, template kie_veo v2
 

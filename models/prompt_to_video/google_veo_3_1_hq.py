@@ -1,12 +1,12 @@
 # modelvault model file v1
 # id: google-veo-3-1-hq
 # record-id: 0db5f3c5-e19c-5daf-8f8f-4ddd1f17ce19
-# locked: true
+# locked: false
 # locked-by: @modelvault/maintainers
 # locked-at: 2026-12-01T13:19:39Z
 # unlocked-by: @modelvault/maintainers
-# unlocked-at: 2026-12-01T13:13:52Z
-# unlock-reason: "issue 8: never cancel an exchange while it waits for a pooled connection (httpcore 1093); issue 10: notes speak of the provider and the product"
+# unlocked-at: 2026-12-01T14:01:25Z
+# unlock-reason: "issue 11: the async flow awaits the store, so database calls never block the event loop"
 # body-sha256: 12127a2f2962cd80a6c231651d17cdf76af9d1acefb0a7d99c45f32e16334927
 # generated-by: generator 0.1.0, template kie_veo v2
 

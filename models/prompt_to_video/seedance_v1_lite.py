@@ -1,12 +1,12 @@
 # modelvault model file v1
 # id: seedance-v1-lite
 # record-id: f1d51e3d-3c40-59ee-86e0-842398a4dee6
-# locked: true
+# locked: false
 # locked-by: @modelvault/maintainers
 # locked-at: 2026-12-01T13:19:39Z
 # unlocked-by: @modelvault/maintainers
-# unlocked-at: 2026-12-01T13:13:52Z
-# unlock-reason: "issue 8: never cancel an exchange while it waits for a pooled connection (httpcore 1093); issue 10: notes speak of the provider and the product"
+# unlocked-at: 2026-12-01T14:01:25Z
+# unlock-reason: "issue 11: the async flow awaits the store, so database calls never block the event loop"
 # body-sha256: b6e5ea0057b41d996f9c99feb6038bcf0c658ad6379951e57250c8ad7945823a
 # generated-by: generator 0.1.0, template kie_jobs v2
 
