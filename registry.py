@@ -17,7 +17,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 20,
         "locked": False,
-        "body_sha256": "dcdc9b0cb5127c0812524ad476ec36cfba6f99eeebbc3fbdaca834147514e0bf",
+        "body_sha256": "1d5ceebdb4cdfb3dfcb5aea5b55d4a5053ce326a10811a64f3f5c01b5c1da40e",
     },
     "elevenlabs-tts-turbo-2-5": {
         "record_id": "b3047529-98b5-53bc-9b32-ffdc13c14a8b",
@@ -31,7 +31,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 15,
         "locked": False,
-        "body_sha256": "a7b3b91f996e49d06c099cb65f024680daf0a94338dbffaa9f49edb7424b9f1c",
+        "body_sha256": "7dff772549210574a49eae5b853554a1c68e234530ef01d117f733f0cdda566a",
     },
     "flux-1-schnell-fal": {
         "record_id": "f3b47059-0da0-56c5-92ec-3eb736fd475e",
@@ -45,7 +45,7 @@ MODELS = {
         "api_key_env": "FAL_KEY",
         "estimated_seconds": 5,
         "locked": False,
-        "body_sha256": "1561ae27bda341b7806a530b0f40396e5d68a9712503af37bf015ce8d9c18a02",
+        "body_sha256": "26c269f2ab3ab502460fe5d328c9e25947d1da6cd244d1382c478bccedf470a7",
     },
     "flux-1-schnell-runware": {
         "record_id": "053e51fa-19df-5c8f-8b26-7854650d9e26",
@@ -59,7 +59,7 @@ MODELS = {
         "api_key_env": "RUNWARE_API_KEY",
         "estimated_seconds": 5,
         "locked": False,
-        "body_sha256": "9e78bfc6eef8edd5db5a831820c9a9d4bc2dd61cf2d2718091658422c40fa150",
+        "body_sha256": "2b3d358d0103f389a76ddedf3fc5f35613e429dd0abd087728507d46f18eb4ce",
     },
     "flux-schnell-replicate": {
         "record_id": "8c662f52-e0e8-5a62-9728-8286c2ce68a4",
@@ -73,7 +73,7 @@ MODELS = {
         "api_key_env": "REPLICATE_API_TOKEN",
         "estimated_seconds": 4,
         "locked": False,
-        "body_sha256": "2db39a98c536343258b2b732eae0c7ff0243b188b3924fd3badf67d8d77715a2",
+        "body_sha256": "9be828857c5c576f0b96b6cddc39d460a9c3a420b935e4860794d4315ae8faaf",
     },
     "google-veo-3-1-fast": {
         "record_id": "35fb2dcf-a0a2-5464-a745-6550fe8d9bc0",
@@ -87,7 +87,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 90,
         "locked": False,
-        "body_sha256": "bb4a89b21ac83ef5510dea021d4f9846c587e81e54dff57cd9bcda938155450b",
+        "body_sha256": "eb88b150b52ec23ff678feb7ff73330a9b004e5417e46ee9ad4769ebc4040813",
     },
     "google-veo-3-1-fast-image-to-video": {
         "record_id": "812870c6-2613-5c61-a1ad-2d42795de29a",
@@ -101,7 +101,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 90,
         "locked": False,
-        "body_sha256": "ea43268aca6225529abbd1005643611af23d0333f0f193f74323a6fc68601a02",
+        "body_sha256": "613a16aa9c3007e38d9301ccb101c8478a2ea8381c3ac541d3a6207173b76fcb",
     },
     "google-veo-3-1-hq": {
         "record_id": "0db5f3c5-e19c-5daf-8f8f-4ddd1f17ce19",
@@ -115,7 +115,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 180,
         "locked": False,
-        "body_sha256": "12127a2f2962cd80a6c231651d17cdf76af9d1acefb0a7d99c45f32e16334927",
+        "body_sha256": "cb02f9693f6b082c8bd52bf425970b9c0ae225dd33d82f7edf1a6e552516485a",
     },
     "lyria-2-fal": {
         "record_id": "ea200d1f-ea6f-507a-beed-22eec3b27732",
@@ -129,7 +129,7 @@ MODELS = {
         "api_key_env": "FAL_KEY",
         "estimated_seconds": 40,
         "locked": False,
-        "body_sha256": "39a8f658e4bd0e61a7642a99a6300116067ca674c3a4527da67f64c1f8690fb8",
+        "body_sha256": "f97982ff7c72beedadfe7b662841d6d8be5cf30b497b3dd9615f65adb5922131",
     },
     "minimax-speech-02-turbo-replicate": {
         "record_id": "f28b2fb9-215a-5795-a36f-f91433dd4e04",
@@ -143,7 +143,7 @@ MODELS = {
         "api_key_env": "REPLICATE_API_TOKEN",
         "estimated_seconds": 10,
         "locked": False,
-        "body_sha256": "2b1adb2b890123437b315f1354f22122743a799859adad72e0b3fafb2ca28d96",
+        "body_sha256": "c8a0b35e1262cbdeaf6934a0cfb1f54b22d00a8c1f6c423bb62da0e4c7e1724d",
     },
     "recraft-crisp-upscale": {
         "record_id": "62dcd271-1b6c-5a47-a59c-e66e2188a439",
@@ -157,7 +157,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 15,
         "locked": False,
-        "body_sha256": "d046f59df11176f3185d9aed6024e2d7cceacf2427492cd19812f5ae242dc942",
+        "body_sha256": "3c45657b2c6843a8ae2b4e0cbd8c668210bbb09743df20db90a81d2ebfb4849d",
     },
     "recraft-crisp-upscale-fal": {
         "record_id": "44387b1e-c725-56d5-98d0-db51f8e5592b",
@@ -171,7 +171,7 @@ MODELS = {
         "api_key_env": "FAL_KEY",
         "estimated_seconds": 15,
         "locked": False,
-        "body_sha256": "517f5c4e20c4df87df6fa2e288e5c1ebde05ec11223e166a0ebdb5a845fc276b",
+        "body_sha256": "5dadb2b7a7c916111826ebc0a78d292c83f2f59f903aca8f05199e8af41420a8",
     },
     "recraft-remove-background": {
         "record_id": "5110c27a-15ab-5422-9392-2f669f4acd36",
@@ -185,7 +185,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 10,
         "locked": False,
-        "body_sha256": "33b14c0c569088df881368067b50827b9cdb73a4d4f7c23ada015b997a4f7ef2",
+        "body_sha256": "412d61a51c67430470590a314262cb53364ce9a9ef1b47a5941d204e25af0652",
     },
     "seedance-1-0-pro-runware": {
         "record_id": "3f585588-de46-5357-beb0-6370fbb01a67",
@@ -199,7 +199,7 @@ MODELS = {
         "api_key_env": "RUNWARE_API_KEY",
         "estimated_seconds": 120,
         "locked": False,
-        "body_sha256": "bb2fb50d74737e505ea8d981fd1d4b2d98e51495f8bed9d817c52336983b66c5",
+        "body_sha256": "01d138ddbbe6e0b4bcf31f3b0722d1df08148af930b78e7243c8db1c6d491e2f",
     },
     "seedance-v1-lite": {
         "record_id": "f1d51e3d-3c40-59ee-86e0-842398a4dee6",
@@ -213,7 +213,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 60,
         "locked": False,
-        "body_sha256": "b6e5ea0057b41d996f9c99feb6038bcf0c658ad6379951e57250c8ad7945823a",
+        "body_sha256": "ec75237b68c1c0e100c7ba5f77554241f00011aa9faccbd01d99ef6641bfeb4b",
     },
     "seedance-v1-lite-image-to-video": {
         "record_id": "b676ba91-803d-5f81-a86a-8adbbb812bbb",
@@ -227,7 +227,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 60,
         "locked": False,
-        "body_sha256": "93634f0cd3a868c48c084500e03eeb89adaa39d0854df36e13c232af1bc8e356",
+        "body_sha256": "8c5aea35caf4f9313824610540cf328cb2ea26ba0e79606395396495a2656910",
     },
     "seedance-v1-lite-image-to-video-fal": {
         "record_id": "b1056fec-d5d4-5391-94f1-28e9f2d06dcb",
@@ -241,7 +241,7 @@ MODELS = {
         "api_key_env": "FAL_KEY",
         "estimated_seconds": 60,
         "locked": False,
-        "body_sha256": "6fc77c05644b890ebd929925e2e4dc18a2fbb889a4431eecc4f72f34ee581ee1",
+        "body_sha256": "5fcc96b4c12a9577c1e8224b60d7e38f3244d007f176618a9e96f96b58330709",
     },
 }
 

@@ -8,6 +8,7 @@ runtime's typed errors. `resume` lives in modelvault._resume.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import uuid
@@ -24,7 +25,7 @@ from modelvault._api import get
 from modelvault._http import shared_async_client, shared_client
 from modelvault._leases import lease_ttl_s, process_owner
 from modelvault._redact import redact_text
-from modelvault._session import SessionStore
+from modelvault._session import AsyncSessionStore, SessionStore
 from modelvault._store_open import open_store
 from modelvault.errors import (
     GenerationConflictError,
@@ -40,6 +41,8 @@ from modelvault.errors import (
 from modelvault.store import Generation, GenerationStore
 
 ProgressCallback = Callable[[str, float, float], None]
+# The first template version whose async flow awaits the store.
+AWAITS_STORE_FROM = 3
 
 
 @dataclass(frozen=True)
@@ -253,23 +256,29 @@ async def run_async(
     generation_id = str(uuid.uuid4())
     session = session_for(module, store, key)
     http = client if client is not None else await shared_async_client()
+    # Template v3 files await the store: give them one that runs each call on
+    # a thread. Older files call it synchronously (on the loop).
+    awaits_store = getattr(module, "TEMPLATE_VERSION", 1) >= AWAITS_STORE_FROM
+    writes: SessionStore | AsyncSessionStore = (
+        AsyncSessionStore(session) if awaits_store else session
+    )
     try:
         with translated(module, generation_id, store, key):
             await module.execute_async(
                 inputs,
                 api_key=key,
-                store=session,
+                store=writes,
                 client=http,
                 generation_id=generation_id,
                 wait=wait,
                 base_url=base_url,
-                on_progress=session.renewing(generation_id, on_progress),
+                on_progress=writes.renewing(generation_id, on_progress),
                 timeout_s=timeout,
                 **clock_kwargs(clock, aio=True),
             )
     finally:
-        release(session, generation_id)
-    return stored(store, generation_id)
+        await asyncio.to_thread(release, session, generation_id)
+    return await asyncio.to_thread(stored, store, generation_id)
 
 
 def status(generation_id: str, *, store: GenerationStore | None = None) -> Generation:

@@ -9,6 +9,7 @@ this process stops following the generation.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -35,13 +36,13 @@ class SessionStore:
         self._secret = secret
         self.owner = owner
         self.ttl_s = ttl_s
-        self._wall_clock = wall_clock
+        self.wall_clock = wall_clock
 
     def create_generation(self, record: Mapping[str, Any]) -> None:
         leased = {
             **redact(record, self._secret),
             "lease_owner": self.owner,
-            "lease_expires_at": self._wall_clock() + self.ttl_s,
+            "lease_expires_at": self.wall_clock() + self.ttl_s,
         }
         self.store.create_generation(leased)
 
@@ -59,11 +60,11 @@ class SessionStore:
         Renews once a quarter of the lease has passed; a lease taken by another
         poller meanwhile stops this one (LeaseLostError) instead of doubling it.
         """
-        renewed_at = self._wall_clock()
+        renewed_at = self.wall_clock()
 
         def progress(state: str, elapsed: float, next_in: float) -> None:
             nonlocal renewed_at
-            now = self._wall_clock()
+            now = self.wall_clock()
             if now - renewed_at >= self.ttl_s / 4:
                 if not self.store.renew_lease(generation_id, self.owner, self.ttl_s):
                     raise LeaseLostError(generation_id)
@@ -76,3 +77,55 @@ class SessionStore:
     def release(self, generation_id: str) -> None:
         """Stop holding the lease (a no-op once the record is finished)."""
         self.store.release_lease(generation_id, self.owner)
+
+
+class AsyncSessionStore:
+    """The async path's view of a SessionStore: every store call runs on the
+    loop's default executor, so a SQLite write or a PostgreSQL round trip never
+    blocks the event loop (model files from template v3 await these)."""
+
+    def __init__(self, session: SessionStore) -> None:
+        self.session = session
+
+    async def create_generation(self, record: Mapping[str, Any]) -> None:
+        await asyncio.to_thread(self.session.create_generation, record)
+
+    async def update_generation(
+        self, generation_id: str, changes: Mapping[str, Any]
+    ) -> None:
+        await asyncio.to_thread(self.session.update_generation, generation_id, changes)
+
+    async def get_generation(self, generation_id: str) -> Generation | None:
+        return await asyncio.to_thread(self.session.get_generation, generation_id)
+
+    def renewing(
+        self, generation_id: str, on_progress: ProgressCallback | None
+    ) -> ProgressCallback:
+        """As SessionStore.renewing, with the renewal on a thread: each call
+        reads the answer of the renewal before it (LeaseLostError if the lease
+        was taken) and starts the next one when due."""
+        session = self.session
+        renewed_at = session.wall_clock()
+        pending: asyncio.Future[bool] | None = None
+
+        def progress(state: str, elapsed: float, next_in: float) -> None:
+            nonlocal renewed_at, pending
+            if pending is not None and pending.done():
+                held = pending.exception() is not None or pending.result()
+                pending = None
+                if not held:  # a store error is no proof of loss: try again
+                    raise LeaseLostError(generation_id)
+            now = session.wall_clock()
+            if pending is None and now - renewed_at >= session.ttl_s / 4:
+                pending = asyncio.get_running_loop().run_in_executor(
+                    None,
+                    session.store.renew_lease,
+                    generation_id,
+                    session.owner,
+                    session.ttl_s,
+                )
+                renewed_at = now
+            if on_progress is not None:
+                on_progress(state, elapsed, next_in)
+
+        return progress
