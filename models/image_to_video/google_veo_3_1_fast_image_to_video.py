@@ -1,9 +1,9 @@
 # modelvault model file v1
 # id: google-veo-3-1-fast-image-to-video
 # record-id: 812870c6-2613-5c61-a1ad-2d42795de29a
-# locked: false
+# locked: true
 # locked-by: @modelvault/maintainers
-# locked-at: 2026-12-01T13:19:39Z
+# locked-at: 2026-12-01T14:02:32Z
 # unlocked-by: @modelvault/maintainers
 # unlocked-at: 2026-12-01T14:01:25Z
 # unlock-reason: "issue 11: the async flow awaits the store, so database calls never block the event loop"

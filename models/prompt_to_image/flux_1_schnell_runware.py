@@ -1,9 +1,9 @@
 # modelvault model file v1
 # id: flux-1-schnell-runware
 # record-id: 053e51fa-19df-5c8f-8b26-7854650d9e26
-# locked: false
+# locked: true
 # locked-by: @modelvault/maintainers
-# locked-at: 2026-12-01T13:19:39Z
+# locked-at: 2026-12-01T14:02:32Z
 # unlocked-by: @modelvault/maintainers
 # unlocked-at: 2026-12-01T14:01:25Z
 # unlock-reason: "issue 11: the async flow awaits the store, so database calls never block the event loop"

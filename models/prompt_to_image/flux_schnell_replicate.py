@@ -1,9 +1,9 @@
 # modelvault model file v1
 # id: flux-schnell-replicate
 # record-id: 8c662f52-e0e8-5a62-9728-8286c2ce68a4
-# locked: false
+# locked: true
 # locked-by: @modelvault/maintainers
-# locked-at: 2026-12-01T13:19:39Z
+# locked-at: 2026-12-01T14:02:32Z
 # unlocked-by: @modelvault/maintainers
 # unlocked-at: 2026-12-01T14:01:25Z
 # unlock-reason: "issue 11: the async flow awaits the store, so database calls never block the event loop"

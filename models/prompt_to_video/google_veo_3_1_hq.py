@@ -1,9 +1,9 @@
 # modelvault model file v1
 # id: google-veo-3-1-hq
 # record-id: 0db5f3c5-e19c-5daf-8f8f-4ddd1f17ce19
-# locked: false
+# locked: true
 # locked-by: @modelvault/maintainers
-# locked-at: 2026-12-01T13:19:39Z
+# locked-at: 2026-12-01T14:02:32Z
 # unlocked-by: @modelvault/maintainers
 # unlocked-at: 2026-12-01T14:01:25Z
 # unlock-reason: "issue 11: the async flow awaits the store, so database calls never block the event loop"

@@ -1,9 +1,9 @@
 # modelvault model file v1
 # id: seedance-v1-lite
 # record-id: f1d51e3d-3c40-59ee-86e0-842398a4dee6
-# locked: false
+# locked: true
 # locked-by: @modelvault/maintainers
-# locked-at: 2026-12-01T13:19:39Z
+# locked-at: 2026-12-01T14:02:32Z
 # unlocked-by: @modelvault/maintainers
 # unlocked-at: 2026-12-01T14:01:25Z
 # unlock-reason: "issue 11: the async flow awaits the store, so database calls never block the event loop"
