@@ -277,7 +277,8 @@ async def run_async(
                 **clock_kwargs(clock, aio=True),
             )
     finally:
-        await asyncio.to_thread(release, session, generation_id)
+        if not session.finished:  # else the terminal write released it
+            await asyncio.to_thread(release, session, generation_id)
     return await asyncio.to_thread(stored, store, generation_id)
 
 

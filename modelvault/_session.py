@@ -16,9 +16,10 @@ from typing import Any
 
 from modelvault._redact import redact
 from modelvault.errors import LeaseLostError
-from modelvault.store import Generation, GenerationStore
+from modelvault.store import TERMINAL, Generation, GenerationStore
 
 ProgressCallback = Callable[[str, float, float], None]
+_TERMINAL = frozenset(status.value for status in TERMINAL)
 
 
 class SessionStore:
@@ -37,6 +38,7 @@ class SessionStore:
         self.owner = owner
         self.ttl_s = ttl_s
         self.wall_clock = wall_clock
+        self.finished = False
 
     def create_generation(self, record: Mapping[str, Any]) -> None:
         leased = {
@@ -48,6 +50,8 @@ class SessionStore:
 
     def update_generation(self, generation_id: str, changes: Mapping[str, Any]) -> None:
         self.store.update_generation(generation_id, redact(changes, self._secret))
+        # A terminal write clears the lease in the store itself.
+        self.finished = changes.get("status") in _TERMINAL
 
     def get_generation(self, generation_id: str) -> Generation | None:
         return self.store.get_generation(generation_id)
@@ -75,8 +79,10 @@ class SessionStore:
         return progress
 
     def release(self, generation_id: str) -> None:
-        """Stop holding the lease (a no-op once the record is finished)."""
-        self.store.release_lease(generation_id, self.owner)
+        """Stop holding the lease (nothing to do once this session finished the
+        record: the terminal write released it)."""
+        if not self.finished:
+            self.store.release_lease(generation_id, self.owner)
 
 
 class AsyncSessionStore:
