@@ -337,6 +337,20 @@ def check_claim_filter(limit: Any, model_ids: Collection[str] | None) -> None:
         raise StoreError(f"model_ids must hold strings, not {list(model_ids)!r}")
 
 
+def checked_claim(
+    owner: Any, ttl_s: Any, limit: Any, model_ids: Collection[str] | None
+) -> list[str] | None:
+    """Check a claim_unfinished request; the model ids it asks for, sorted and
+    unique (None: any model)."""
+    check_lease(owner, ttl_s)
+    check_claim_filter(limit, model_ids)
+    return None if model_ids is None else sorted(set(model_ids))
+
+
+def nothing_to_claim(limit: int, models: list[str] | None) -> bool:
+    return limit == 0 or models == []
+
+
 def _is_utf8(text: str) -> bool:
     try:
         text.encode("utf-8")

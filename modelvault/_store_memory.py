@@ -98,9 +98,8 @@ class MemoryStore:
         limit: int,
         model_ids: Collection[str] | None = None,
     ) -> list[Generation]:
-        logic.check_lease(owner, ttl_s)
-        logic.check_claim_filter(limit, model_ids)
-        wanted = None if model_ids is None else frozenset(model_ids)
+        models = logic.checked_claim(owner, ttl_s, limit, model_ids)
+        wanted = None if models is None else frozenset(models)
         claimed: list[Generation] = []
         with self._lock:
             now = self._clock()

@@ -223,10 +223,8 @@ class PostgresStore:
         limit: int,
         model_ids: Collection[str] | None = None,
     ) -> list[Generation]:
-        logic.check_lease(owner, ttl_s)
-        logic.check_claim_filter(limit, model_ids)
-        models = None if model_ids is None else sorted(set(model_ids))
-        if limit == 0 or models == []:
+        models = logic.checked_claim(owner, ttl_s, limit, model_ids)
+        if logic.nothing_to_claim(limit, models):
             return []
         only = "" if models is None else " AND model_id = ANY(%(models)s)"
         sql = (

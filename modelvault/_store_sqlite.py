@@ -182,10 +182,8 @@ class SQLiteStore:
         limit: int,
         model_ids: Collection[str] | None = None,
     ) -> list[Generation]:
-        logic.check_lease(owner, ttl_s)
-        logic.check_claim_filter(limit, model_ids)
-        models = None if model_ids is None else sorted(set(model_ids))
-        if limit == 0 or models == []:
+        models = logic.checked_claim(owner, ttl_s, limit, model_ids)
+        if logic.nothing_to_claim(limit, models):
             return []
         sql = (
             "SELECT * FROM generations "
