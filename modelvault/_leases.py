@@ -58,3 +58,14 @@ def lease_ttl_s(config: Mapping[str, Any]) -> float:
     intervals += [float(band["every_s"]) for band in polling.get("bands", ())]
     intervals.append(float(polling.get("first_delay_s", 0)))
     return max(MIN_TTL_S, 2 * (max(intervals) + HTTP_BUDGET_S))
+
+
+def creation_ttl_s(module: Any) -> float:
+    """How long the creator's lease must last: the whole submit, 429 retries
+    waiting Retry-After included, so no poller declares a submit still in
+    flight lost (and a paid task misreported as failed)."""
+    retries = int(getattr(module, "SUBMIT_RATE_LIMIT_RETRIES", 3))
+    wait_s = float(getattr(module, "MAX_RETRY_AFTER_S", 60.0))
+    budget_s = float(getattr(module, "HTTP_TIMEOUT_S", HTTP_BUDGET_S))
+    submit_s = (retries + 1) * budget_s + retries * wait_s
+    return max(lease_ttl_s(module.MODEL_CONFIG), 2 * submit_s)

@@ -23,7 +23,7 @@ import httpx
 
 from modelvault._api import get
 from modelvault._http import shared_async_client, shared_client
-from modelvault._leases import lease_ttl_s, process_owner
+from modelvault._leases import creation_ttl_s, lease_ttl_s, process_owner
 from modelvault._redact import redact_text
 from modelvault._session import AsyncSessionStore, SessionStore
 from modelvault._store_open import open_store
@@ -109,7 +109,13 @@ def cost(model_id: str, inputs: Mapping[str, Any]) -> Decimal:
 
 
 def session_for(module: ModuleType, store: GenerationStore, key: str) -> SessionStore:
-    return SessionStore(store, key, process_owner(), lease_ttl_s(module.MODEL_CONFIG))
+    return SessionStore(
+        store,
+        key,
+        process_owner(),
+        lease_ttl_s(module.MODEL_CONFIG),
+        create_ttl_s=creation_ttl_s(module),
+    )
 
 
 @contextlib.contextmanager

@@ -32,19 +32,23 @@ class SessionStore:
         owner: str,
         ttl_s: float,
         wall_clock: Callable[[], float] = time.time,
+        *,
+        create_ttl_s: float | None = None,
     ) -> None:
         self.store = store
         self._secret = secret
         self.owner = owner
         self.ttl_s = ttl_s
         self.wall_clock = wall_clock
+        # The creator's lease outlives the submit (see _leases.creation_ttl_s).
+        self.create_ttl_s = ttl_s if create_ttl_s is None else create_ttl_s
         self.finished = False
 
     def create_generation(self, record: Mapping[str, Any]) -> None:
         leased = {
             **redact(record, self._secret),
             "lease_owner": self.owner,
-            "lease_expires_at": self.wall_clock() + self.ttl_s,
+            "lease_expires_at": self.wall_clock() + self.create_ttl_s,
         }
         self.store.create_generation(leased)
 

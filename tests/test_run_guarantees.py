@@ -426,3 +426,42 @@ def test_store_writes_on_the_async_path_leave_the_loop_free(
     assert record.status is GenerationStatus.COMPLETED
     # Each write blocks its thread for 0.2 s; the loop never stalled that long.
     assert longest_gap < 0.15, f"the event loop stalled {longest_gap:.2f} s"
+
+
+class _RecordingCreates:
+    """A store double that keeps what create_generation was given."""
+
+    def __init__(self, inner: MemoryStore) -> None:
+        self.inner = inner
+        self.created: list[Mapping[str, Any]] = []
+
+    def create_generation(self, record: Mapping[str, Any]) -> None:
+        self.created.append(dict(record))
+        self.inner.create_generation(record)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+def test_the_creators_lease_outlives_a_rate_limited_submit(
+    fakes: FakeProviders,
+) -> None:
+    """A submit may wait out three 429s (Retry-After up to 60 s each) plus four
+    exchanges of 30 s: a poller must not take the record for lost meanwhile."""
+    store = _RecordingCreates(MemoryStore())
+    before = time.time()
+    modelvault.run(
+        "seedance-v1-lite",
+        {"prompt": "a fox"},
+        api_key=KEY,
+        store=store,  # type: ignore[arg-type]
+        base_url=fakes.base_url("kie_jobs"),
+        clock=_no_wait(),
+    )
+    module = modelvault.get("seedance-v1-lite")
+    worst_submit_s = (
+        (module.SUBMIT_RATE_LIMIT_RETRIES + 1) * module.HTTP_TIMEOUT_S
+        + module.SUBMIT_RATE_LIMIT_RETRIES * module.MAX_RETRY_AFTER_S
+    )
+    [created] = store.created
+    assert created["lease_expires_at"] - before >= worst_submit_s
