@@ -454,7 +454,7 @@ def test_the_creators_lease_outlives_a_rate_limited_submit(
         "seedance-v1-lite",
         {"prompt": "a fox"},
         api_key=KEY,
-        store=store,  # type: ignore[arg-type]
+        store=store,
         base_url=fakes.base_url("kie_jobs"),
         clock=_no_wait(),
     )
