@@ -161,10 +161,25 @@ def _record_task_id(
     return stored(store, record.id)
 
 
+def key_for(
+    module: ModuleType, api_keys: Mapping[str, str], api_key: str | None
+) -> str:
+    """The key for this model's provider: by its env var name, else the one
+    given for every model, else the environment (checked before use)."""
+    env_name = module.MODEL_CONFIG["api_key_env"]
+    return api_key_for(module, api_keys.get(env_name) or api_key)
+
+
+def fail_submit_unknown(store: GenerationStore, generation_id: str) -> None:
+    """End a record whose submit never recorded a task id and that no live
+    process holds: it cannot be followed up, only checked at the provider."""
+    changes = {"status": "failed", "error": _SUBMIT_UNKNOWN}
+    store.update_generation(generation_id, changes)
+
+
 def _resume_one(record: Generation, options: _Options) -> None:
     module = get(record.model_record_id)
-    env_name = module.MODEL_CONFIG["api_key_env"]
-    key = api_key_for(module, options.api_keys.get(env_name) or options.api_key)
+    key = key_for(module, options.api_keys, options.api_key)
     store = options.store
     session = session_for(module, store, key)
     dead = record.lease_owner if owner_is_dead(record.lease_owner) else None
@@ -181,9 +196,7 @@ def _resume_one(record: Generation, options: _Options) -> None:
         return
     try:
         if claimed.provider_task_id is None:
-            store.update_generation(
-                record.id, {"status": "failed", "error": _SUBMIT_UNKNOWN}
-            )
+            fail_submit_unknown(store, record.id)
             return
         _poll(module, claimed, key, session, options)
     finally:

@@ -33,10 +33,10 @@ from typing import Any
 import httpx
 
 from modelvault._api import get
-from modelvault._http import LIMITS
+from modelvault._http import LIMITS, shared_client
 from modelvault._leases import lease_ttl_s, process_owner
-from modelvault._resume import _SUBMIT_UNKNOWN, _Options, _poll
-from modelvault._run import Clock, api_key_for
+from modelvault._resume import _Options, _poll, fail_submit_unknown, key_for
+from modelvault._run import Clock
 from modelvault._session import SessionStore
 from modelvault._worker_parts import (
     EventLog,
@@ -253,16 +253,13 @@ class Worker:
 
     def _poll(self, record: Generation, watched: Watched, polls: list[int]) -> None:
         module = get(record.model_record_id)
-        env_name = module.MODEL_CONFIG["api_key_env"]
         options = self.options
-        key = api_key_for(module, options.api_keys.get(env_name) or options.api_key)
+        key = key_for(module, options.api_keys, options.api_key)
         session = self._session(watched, key)
         if record.provider_task_id is None:
             # Its lease expired before a task id was stored: the submitting
             # process died mid-submit (as `resume` decides).
-            watched.update_generation(
-                record.id, {"status": "failed", "error": _SUBMIT_UNKNOWN}
-            )
+            fail_submit_unknown(watched, record.id)
             return
         clock = StoppableClock(self._abort, options.speedup)
 
@@ -272,7 +269,7 @@ class Worker:
 
         poll_options = _Options(
             store=watched,
-            http=self._http or httpx.Client(limits=LIMITS),
+            http=self._http or shared_client(),
             api_key=key,
             api_keys={},
             base_url=None,
