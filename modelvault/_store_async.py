@@ -1,12 +1,10 @@
 """`AsyncStore`: any GenerationStore, awaitable, for the async path.
 
-Today the model files' async twins call the store without awaiting it, so a
-SQLite write or a PostgreSQL round trip runs on the event loop. `AsyncStore`
-runs each call on a small thread pool of its own (PostgresStore's connection
-pool and SQLiteStore's per-thread connections are made for that), so the loop
-keeps serving other generations while the database answers. A model file
-template that awaits `store.update_generation(...)` can take one as it is;
-`AsyncGenerationStore` is the protocol it would declare.
+`AsyncStore` runs each call on a small thread pool of its own (PostgresStore's
+connection pool and SQLiteStore's per-thread connections are made for that),
+so the loop keeps serving other generations while the database answers: for an
+application's own async code. `run_async` does the same for the model files
+(template v3 awaits its store) through modelvault._session.AsyncSessionStore.
 """
 
 from __future__ import annotations
