@@ -107,6 +107,29 @@ class AsyncStore:
     async def release_lease(self, generation_id: str, owner: str) -> None:
         await self._call(self.store.release_lease, generation_id, owner)
 
+    async def record_output_copy(
+        self,
+        generation_id: str,
+        output_state: str,
+        output_copy: Mapping[str, Any] | None,
+        *,
+        expected_version: int | None = None,
+    ) -> Generation:
+        return await self._call(
+            self.store.record_output_copy,
+            generation_id,
+            output_state,
+            output_copy,
+            expected_version=expected_version,
+        )
+
+    async def claim_output_copies(
+        self, *, limit: int, stale_after_s: float
+    ) -> list[Generation]:
+        return await self._call(
+            self.store.claim_output_copies, limit=limit, stale_after_s=stale_after_s
+        )
+
     def close(self) -> None:
         """Stop the threads (the wrapped store stays open)."""
         self._pool.shutdown(wait=True)

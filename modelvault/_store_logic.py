@@ -22,25 +22,36 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Collection, Mapping
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from modelvault._store_model import (
+    CALLBACK_FIELDS,
     CONTENT_FIELDS,
+    COPY_CLAIMABLE,
     FIELDS,
     JSON_FIELDS,
     LEASE_FIELDS,
     TERMINAL,
     UNFINISHED,
     GenerationStatus,
+    OutputState,
     now_iso,
     parse_status,
 )
 from modelvault.errors import GenerationConflictError, StoreError
 
 _RANK = {GenerationStatus.PENDING: 0, GenerationStatus.PROCESSING: 1}
-_FIXED = frozenset({"id", "model_id", "model_record_id", "created_at"})
-UPDATABLE = frozenset(CONTENT_FIELDS) - _FIXED - {"updated_at"}
-_CREATABLE = frozenset(CONTENT_FIELDS) | frozenset(LEASE_FIELDS)
+_FIXED = frozenset(
+    {"id", "model_id", "model_record_id", "created_at", "callback_token_sha256"}
+)
+UPDATABLE = (
+    (frozenset(CONTENT_FIELDS) | frozenset(CALLBACK_FIELDS)) - _FIXED - {"updated_at"}
+)
+_CREATABLE = (
+    frozenset(CONTENT_FIELDS) | frozenset(LEASE_FIELDS) | frozenset(CALLBACK_FIELDS)
+)
+_HEX = frozenset("0123456789abcdef")
 
 
 # --- Records and changes ----------------------------------------------------------
@@ -167,6 +178,27 @@ def _checked_values(values: Mapping[str, Any], generation_id: str) -> dict[str, 
             f"generation {generation_id}: error must be a mapping such as "
             f"{{'message': ...}} or None, not {type(out['error']).__name__}"
         )
+    token_hash = out.get("callback_token_sha256")
+    if token_hash is not None and not (
+        isinstance(token_hash, str)
+        and len(token_hash) == 64
+        and set(token_hash) <= _HEX
+    ):
+        raise StoreError(
+            f"generation {generation_id}: callback_token_sha256 must be the "
+            "lowercase hex sha256 of the callback token (64 characters), never "
+            "the token itself"
+        )
+    if out.get("output_state") is not None:
+        out["output_state"] = parse_output_state(out["output_state"], generation_id)
+    if out.get("output_copy") is not None and not isinstance(
+        out["output_copy"], Mapping
+    ):
+        raise StoreError(
+            f"generation {generation_id}: output_copy must be a mapping such as "
+            f"{{'stored': [...], 'error': None, 'attempts': 1}} or None, not "
+            f"{type(out['output_copy']).__name__}"
+        )
     if "outputs" in out:
         outputs = [] if out["outputs"] is None else out["outputs"]
         if not isinstance(outputs, list | tuple) or not all(
@@ -178,6 +210,79 @@ def _checked_values(values: Mapping[str, Any], generation_id: str) -> dict[str, 
             )
         out["outputs"] = list(outputs)
     return out
+
+
+def parse_output_state(value: Any, generation_id: str) -> OutputState:
+    try:
+        return OutputState(value)
+    except ValueError:
+        allowed = [state.value for state in OutputState]
+        raise StoreError(
+            f"generation {generation_id}: unknown output_state {value!r}: use one "
+            f"of {allowed}"
+        ) from None
+
+
+def check_copy_write(
+    generation_id: str, output_state: Any, output_copy: Any
+) -> dict[str, Any]:
+    """The values `record_output_copy` writes, validated."""
+    return _checked_values(
+        {"output_state": output_state, "output_copy": output_copy}, generation_id
+    )
+
+
+def refuse_copy_write(
+    generation_id: str,
+    current_status: GenerationStatus,
+    current_version: int,
+    expected_version: int | None,
+) -> GenerationConflictError:
+    """The conflict for a copy write on a record that is not completed, or not at
+    the expected version."""
+    where = (
+        f"generation {generation_id} is {current_status.value} "
+        f"(version {current_version})"
+    )
+    if current_status != GenerationStatus.COMPLETED:
+        reason = (
+            f"{where}: only a completed generation's outputs are copied; the "
+            "record is unchanged"
+        )
+    else:
+        reason = (
+            f"{where}, not at the expected version {expected_version}: another "
+            "copier got there first; the record is unchanged: re-read it"
+        )
+    return GenerationConflictError(
+        reason,
+        generation_id=generation_id,
+        current_status=current_status,
+        current_version=current_version,
+    )
+
+
+def copy_is_claimable(row: Mapping[str, Any], stale_before: str) -> bool:
+    """Whether a copier may take this record's output copy: completed, and
+    pending, or failed / copying since before `stale_before` (an ISO stamp)."""
+    state = row.get("output_state")
+    if row["status"] != GenerationStatus.COMPLETED or state not in COPY_CLAIMABLE:
+        return False
+    return state == OutputState.PENDING or str(row["updated_at"]) < stale_before
+
+
+def stamp_before(seconds: float) -> str:
+    """The ISO stamp `seconds` ago, comparable with updated_at."""
+    then = datetime.now(UTC) - timedelta(seconds=max(0.0, float(seconds)))
+    return then.isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def check_copy_claim(limit: Any, stale_after_s: Any) -> None:
+    check_claim_filter(limit, None)
+    if not _is_number(stale_after_s) or not math.isfinite(stale_after_s):
+        raise StoreError(
+            f"stale_after_s must be a finite number of seconds, not {stale_after_s!r}"
+        )
 
 
 def detach(values: Mapping[str, Any], generation_id: str) -> dict[str, Any]:

@@ -135,6 +135,53 @@ class MemoryStore:
             if row is not None and row["lease_owner"] == owner:
                 row.update(lease_owner=None, lease_expires_at=None)
 
+    def record_output_copy(
+        self,
+        generation_id: str,
+        output_state: str,
+        output_copy: Mapping[str, Any] | None,
+        *,
+        expected_version: int | None = None,
+    ) -> Generation:
+        logic.check_expected_version(expected_version)
+        checked = logic.detach(
+            logic.check_copy_write(generation_id, output_state, output_copy),
+            generation_id,
+        )
+        with self._lock:
+            row = self._rows.get(generation_id)
+            if row is None:
+                raise logic.missing(generation_id, "this MemoryStore")
+            status, version = GenerationStatus(row["status"]), row["version"]
+            if status != GenerationStatus.COMPLETED or (
+                expected_version is not None and expected_version != version
+            ):
+                raise logic.refuse_copy_write(
+                    generation_id, status, version, expected_version
+                )
+            row.update(checked)
+            row["version"] = version + 1
+            row["updated_at"] = model.now_iso()
+            return _detached(row)
+
+    def claim_output_copies(
+        self, *, limit: int, stale_after_s: float
+    ) -> list[Generation]:
+        logic.check_copy_claim(limit, stale_after_s)
+        stale_before = logic.stamp_before(stale_after_s)
+        claimed: list[Generation] = []
+        with self._lock:
+            rows = sorted(self._rows.values(), key=lambda row: str(row["updated_at"]))
+            for row in rows:
+                if len(claimed) >= limit:
+                    break
+                if logic.copy_is_claimable(row, stale_before):
+                    row["output_state"] = model.OutputState.COPYING
+                    row["version"] += 1
+                    row["updated_at"] = model.now_iso()
+                    claimed.append(_detached(row))
+        return claimed
+
     def _oldest_first(
         self, statuses: tuple[GenerationStatus, ...]
     ) -> list[dict[str, Any]]:

@@ -11,7 +11,7 @@ from typing import Any
 
 from modelvault.errors import StoreError
 
-SCHEMA_VERSION = 2  # version 1: no version or lease columns
+SCHEMA_VERSION = 3  # 1: no version or lease columns; 2: no callback or output copy
 
 
 class GenerationStatus(StrEnum):
@@ -29,7 +29,14 @@ TERMINAL = (
     GenerationStatus.CANCELLED,
 )
 
-JSON_FIELDS = ("inputs", "provider_request", "provider_response", "outputs", "error")
+JSON_FIELDS = (
+    "inputs",
+    "provider_request",
+    "provider_response",
+    "outputs",
+    "error",
+    "output_copy",
+)
 # The record's content, in the order of the version-1 table.
 CONTENT_FIELDS = (
     "id",
@@ -47,7 +54,24 @@ CONTENT_FIELDS = (
     "updated_at",
 )
 LEASE_FIELDS = ("lease_owner", "lease_expires_at")
-FIELDS = (*CONTENT_FIELDS, "version", *LEASE_FIELDS)
+# Version 3: the hash of the callback URL's token, and the durable copy of the
+# outputs (output_state: pending -> copying -> stored | failed | gave_up).
+CALLBACK_FIELDS = ("callback_token_sha256", "output_state", "output_copy")
+FIELDS = (*CONTENT_FIELDS, "version", *LEASE_FIELDS, *CALLBACK_FIELDS)
+V2_FIELDS = (*CONTENT_FIELDS, "version", *LEASE_FIELDS)
+
+
+class OutputState(StrEnum):
+    """Where the durable copy of a completed generation's outputs stands."""
+
+    PENDING = "pending"  # to copy: nobody is at it
+    COPYING = "copying"  # someone is (a stale one is taken over)
+    STORED = "stored"  # every output is in the output store
+    FAILED = "failed"  # the last attempt failed: retried later
+    GAVE_UP = "gave_up"  # too many attempts: only `modelvault fetch` retries
+
+
+COPY_CLAIMABLE = (OutputState.PENDING, OutputState.FAILED, OutputState.COPYING)
 
 
 @dataclass(frozen=True)
@@ -70,6 +94,9 @@ class Generation:
     version: int = 1  # bumped by every successful update
     lease_owner: str | None = None
     lease_expires_at: float | None = None  # epoch seconds (the store's clock)
+    callback_token_sha256: str | None = None  # of the callback URL's token
+    output_state: OutputState | None = None  # None: no copy asked for
+    output_copy: dict[str, Any] | None = None  # {"stored": [...], "error", "attempts"}
 
     @property
     def finished(self) -> bool:
@@ -112,4 +139,11 @@ def to_generation(row: Mapping[str, Any]) -> Generation:
         version=int(row["version"]),
         lease_owner=row["lease_owner"],
         lease_expires_at=None if expires is None else float(expires),
+        callback_token_sha256=row.get("callback_token_sha256"),
+        output_state=(
+            None
+            if row.get("output_state") is None
+            else OutputState(row["output_state"])
+        ),
+        output_copy=row.get("output_copy"),
     )

@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable, Collection, Mapping
+from enum import StrEnum
 from typing import Any, TypeVar
 
 import psycopg
@@ -30,6 +31,7 @@ from modelvault import _store_logic as logic
 from modelvault import _store_model as model
 from modelvault._store_model import Generation, GenerationStatus
 from modelvault._store_pg_db import (
+    COPY_CLAIMABLE_SQL,
     LEASE_FREE_SQL,
     UNFINISHED_SQL,
     check_schema_name,
@@ -253,6 +255,83 @@ class PostgresStore:
         rows.sort(key=lambda row: (row["created_at"], row["seq"]))
         return [self._decode(row) for row in rows]
 
+    # --- Output copies -----------------------------------------------------------
+
+    def record_output_copy(
+        self,
+        generation_id: str,
+        output_state: str,
+        output_copy: Mapping[str, Any] | None,
+        *,
+        expected_version: int | None = None,
+    ) -> Generation:
+        logic.check_expected_version(expected_version)
+        checked = logic.check_copy_write(generation_id, output_state, output_copy)
+        values = {n: _encode(n, v, generation_id) for n, v in checked.items()}
+        sql = (
+            f"UPDATE {self.table} SET output_state = %(output_state)s, "
+            "output_copy = %(output_copy)s, version = version + 1, "
+            "updated_at = GREATEST(updated_at, %(_stamp)s) "
+            "WHERE id = %(_id)s AND status = 'completed'"
+        )
+        if expected_version is not None:
+            sql += " AND version = %(_expected)s"
+        params = {**values, "_id": generation_id, "_expected": expected_version}
+
+        def work(db: Conn, retrying: bool) -> tuple[bool, dict[str, Any]]:
+            params["_stamp"] = model.now_iso()
+            row = db.execute(sql + " RETURNING *", params).fetchone()
+            if row is not None:
+                return True, row
+            current = db.execute(
+                f"SELECT * FROM {self.table} WHERE id = %s", [generation_id]
+            ).fetchone()
+            if current is None:
+                raise logic.missing(generation_id, self.where)
+            done = retrying and _satisfies(current, values, expected_version)
+            return done, current
+
+        written, row = self._run(f"recording the output copy of {generation_id}", work)
+        if not written:
+            raise logic.refuse_copy_write(
+                generation_id,
+                GenerationStatus(row["status"]),
+                row["version"],
+                expected_version,
+            )
+        return self._decode(row)
+
+    def claim_output_copies(
+        self, *, limit: int, stale_after_s: float
+    ) -> list[Generation]:
+        logic.check_copy_claim(limit, stale_after_s)
+        if limit == 0:
+            return []
+        sql = (
+            f"WITH picked AS (SELECT id FROM {self.table} "
+            f"WHERE status = 'completed' AND output_state IN {COPY_CLAIMABLE_SQL} "
+            "AND (output_state = 'pending' OR updated_at < %(stale)s) "
+            "ORDER BY updated_at, seq LIMIT %(limit)s FOR UPDATE SKIP LOCKED) "
+            f"UPDATE {self.table} AS g SET output_state = 'copying', "
+            "version = g.version + 1, "
+            "updated_at = GREATEST(g.updated_at, %(stamp)s) "
+            "FROM picked WHERE g.id = picked.id RETURNING g.*"
+        )
+
+        def work(db: Conn, _: bool) -> list[dict[str, Any]]:
+            return db.execute(
+                sql,
+                {
+                    "stale": logic.stamp_before(stale_after_s),
+                    "limit": limit,
+                    "stamp": model.now_iso(),
+                },
+            ).fetchall()
+
+        rows = self._run("claiming output copies", work)
+        rows.sort(key=lambda row: (row["updated_at"], row["seq"]))
+        return [self._decode(row) for row in rows]
+
     def renew_lease(self, generation_id: str, owner: str, ttl_s: float) -> bool:
         logic.check_lease(owner, ttl_s)
         renewed = self._run(
@@ -374,7 +453,7 @@ def _encode(name: str, value: Any, generation_id: str) -> Any:
         return logic.encode_json(value or [], name, generation_id)
     if name in model.JSON_FIELDS:
         return None if value is None else logic.encode_json(value, name, generation_id)
-    if isinstance(value, GenerationStatus):
+    if isinstance(value, StrEnum):
         return value.value
     return value
 

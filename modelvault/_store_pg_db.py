@@ -22,6 +22,7 @@ from modelvault.errors import StoreError, StoreSchemaError
 
 EXTRA_HINT = 'pip install "modelvault[postgres]"'
 UNFINISHED_SQL = "('pending', 'processing')"
+COPY_CLAIMABLE_SQL = "('pending', 'failed', 'copying')"
 LEASE_FREE_SQL = (
     "(lease_owner IS NULL OR lease_expires_at IS NULL OR lease_expires_at <= %(now)s)"
 )
@@ -39,7 +40,8 @@ def check_schema_name(schema: str) -> str:
 
 def migrations(schema: str) -> tuple[tuple[str, ...], ...]:
     """MIGRATIONS[n] takes the schema from version n to n + 1 (the same record
-    layouts as SQLite's: 1 without, 2 with version and lease columns)."""
+    layouts as SQLite's: 1 without, 2 with version and lease columns, 3 with the
+    callback token hash and the output copy)."""
     table = f"{schema}.generations"
     return (
         (
@@ -74,6 +76,13 @@ def migrations(schema: str) -> tuple[tuple[str, ...], ...]:
             f"(model_id, created_at, seq) WHERE status IN {UNFINISHED_SQL}",
             f"CREATE INDEX generations_leased ON {table} (lease_owner) "
             "WHERE lease_owner IS NOT NULL",
+        ),
+        (
+            f"ALTER TABLE {table} ADD COLUMN callback_token_sha256 text",
+            f"ALTER TABLE {table} ADD COLUMN output_state text",
+            f"ALTER TABLE {table} ADD COLUMN output_copy text",
+            f"CREATE INDEX generations_output_copy ON {table} (updated_at, seq) "
+            f"WHERE output_state IN {COPY_CLAIMABLE_SQL}",
         ),
     )
 

@@ -28,6 +28,7 @@ from modelvault import _store_model as model
 from modelvault._store_model import SCHEMA_VERSION, Generation, GenerationStatus
 from modelvault._store_sqlite_db import (
     CONSTRAINT_PRIMARYKEY,
+    COPY_CLAIMABLE_SQL,
     DB_ENV,
     LEASE_FREE_SQL,
     UNFINISHED_SQL,
@@ -224,6 +225,74 @@ class SQLiteStore:
                 "WHERE id = ? AND lease_owner = ?",
                 [generation_id, owner],
             )
+
+    # --- Output copies -----------------------------------------------------------
+
+    def record_output_copy(
+        self,
+        generation_id: str,
+        output_state: str,
+        output_copy: Mapping[str, Any] | None,
+        *,
+        expected_version: int | None = None,
+    ) -> Generation:
+        logic.check_expected_version(expected_version)
+        checked = logic.check_copy_write(generation_id, output_state, output_copy)
+        values = [self._encode(n, v, generation_id) for n, v in checked.items()]
+        sql = (
+            "UPDATE generations SET output_state = ?, output_copy = ?, "
+            "version = version + 1, updated_at = ? "
+            "WHERE id = ? AND status = 'completed'"
+        )
+        where: list[Any] = [generation_id]
+        if expected_version is not None:
+            sql += " AND version = ?"
+            where.append(expected_version)
+        with self._writing(f"recording the output copy of {generation_id}") as db:
+            updated = db.execute(sql, [*values, model.now_iso(), *where]).rowcount
+            row = db.execute(
+                "SELECT * FROM generations WHERE id = ?", [generation_id]
+            ).fetchone()
+        if row is None:
+            raise logic.missing(generation_id, str(self.path))
+        if updated != 1:
+            raise logic.refuse_copy_write(
+                generation_id,
+                GenerationStatus(row["status"]),
+                row["version"],
+                expected_version,
+            )
+        return self._decode(row)
+
+    def claim_output_copies(
+        self, *, limit: int, stale_after_s: float
+    ) -> list[Generation]:
+        logic.check_copy_claim(limit, stale_after_s)
+        if limit == 0:
+            return []
+        with self._writing("claiming output copies") as db:
+            stale_before = logic.stamp_before(stale_after_s)
+            ids = [
+                row["id"]
+                for row in db.execute(
+                    "SELECT id FROM generations WHERE status = 'completed' AND "
+                    f"output_state IN {COPY_CLAIMABLE_SQL} AND "
+                    "(output_state = 'pending' OR updated_at < ?) "
+                    "ORDER BY updated_at, rowid LIMIT ?",
+                    [stale_before, limit],
+                )
+            ]
+            stamp = model.now_iso()
+            db.executemany(
+                "UPDATE generations SET output_state = 'copying', "
+                "version = version + 1, updated_at = ? WHERE id = ?",
+                [(stamp, generation_id) for generation_id in ids],
+            )
+            rows = [
+                db.execute("SELECT * FROM generations WHERE id = ?", [gid]).fetchone()
+                for gid in ids
+            ]
+        return [self._decode(row) for row in rows]
 
     def close(self) -> None:
         """Close this thread's connection (the next call opens a new one)."""

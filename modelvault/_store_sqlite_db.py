@@ -31,6 +31,7 @@ CREATE TABLE IF NOT EXISTS generations (
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL
 )"""
+COPY_CLAIMABLE_SQL = "('pending', 'failed', 'copying')"
 LEASE_FREE_SQL = (
     "(lease_owner IS NULL OR lease_expires_at IS NULL OR lease_expires_at <= ?)"
 )
@@ -50,6 +51,13 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE generations ADD COLUMN lease_expires_at REAL",
         "CREATE INDEX IF NOT EXISTS generations_model_unfinished ON generations "
         f"(model_id, created_at) WHERE status IN {UNFINISHED_SQL}",
+    ),
+    (
+        "ALTER TABLE generations ADD COLUMN callback_token_sha256 TEXT",
+        "ALTER TABLE generations ADD COLUMN output_state TEXT",
+        "ALTER TABLE generations ADD COLUMN output_copy TEXT",
+        "CREATE INDEX IF NOT EXISTS generations_output_copy ON generations "
+        f"(updated_at) WHERE output_state IN {COPY_CLAIMABLE_SQL}",
     ),
 )
 assert len(MIGRATIONS) == SCHEMA_VERSION
@@ -87,7 +95,8 @@ def migrate(db: sqlite3.Connection, path: Path) -> None:
             f"{sorted(tables)[:5]}), not a modelvault generation store: set "
             f"{DB_ENV} to another file"
         )
-    expected = set(model.CONTENT_FIELDS) if found < 2 else set(model.FIELDS)
+    layouts = {0: model.CONTENT_FIELDS, 1: model.CONTENT_FIELDS, 2: model.V2_FIELDS}
+    expected = set(layouts.get(found, model.FIELDS))
     if columns and columns != expected:
         raise StoreSchemaError(
             f"{path} has a generations table of an unknown layout "

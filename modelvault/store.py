@@ -6,7 +6,9 @@ processing -> completed | failed | cancelled): terminal states are final, and
 every write is a compare-and-set, so a stale writer gets a
 `GenerationConflictError`, never an overwrite. Whoever polls a record holds a
 lease on it (`claim_generation`, `claim_unfinished`, `renew_lease`,
-`release_lease`); a dead poller's lease expires.
+`release_lease`); a dead poller's lease expires. A completed record's outputs are
+copied to an output store afterwards: `claim_output_copies` and
+`record_output_copy` track that copy without ever changing the status.
 
 `SQLiteStore` is the default (one file, safe across threads and processes);
 `PostgresStore` (the `postgres` extra: `pip install "modelvault[postgres]"`) is
@@ -29,6 +31,7 @@ from modelvault._store_model import (
     UNFINISHED,
     Generation,
     GenerationStatus,
+    OutputState,
     now_iso,
 )
 from modelvault._store_sqlite import SQLiteStore, default_db_path
@@ -49,6 +52,7 @@ __all__ = [
     "GenerationStatus",
     "GenerationStore",
     "MemoryStore",
+    "OutputState",
     "PostgresStore",
     "SQLiteStore",
     "StoreError",
@@ -141,4 +145,26 @@ class GenerationStore(Protocol):
 
     def release_lease(self, generation_id: str, owner: str) -> None:
         """Drop owner's lease; a no-op if owner does not hold it."""
+        ...
+
+    def record_output_copy(
+        self,
+        generation_id: str,
+        output_state: str,
+        output_copy: Mapping[str, Any] | None,
+        *,
+        expected_version: int | None = None,
+    ) -> Generation:
+        """Write where the durable copy of a completed record's outputs stands
+        (the one write a finished record still takes; its status never changes).
+        Refused with GenerationConflictError if the record is not completed, or
+        not at expected_version. Returns the record as written."""
+        ...
+
+    def claim_output_copies(
+        self, *, limit: int, stale_after_s: float
+    ) -> list[Generation]:
+        """Atomically move up to `limit` completed records whose copy is pending,
+        or failed / copying since more than stale_after_s ago, to copying, oldest
+        first; concurrent callers never get the same record."""
         ...

@@ -96,7 +96,7 @@ def test_a_version_1_schema_is_migrated_with_its_rows(pg: PostgresCluster) -> No
         assert get(made, "old").version == 2
     finally:
         made.close()
-    assert pg.psql(f"SELECT version FROM {schema}.schema_version") == "2"
+    assert pg.psql(f"SELECT version FROM {schema}.schema_version") == "3"
 
 
 def test_a_newer_schema_is_refused_untouched(pg: PostgresCluster) -> None:

@@ -97,10 +97,52 @@ def test_a_new_file_gets_the_current_schema(tmp_path: Path) -> None:
     path = tmp_path / "generations.sqlite3"
     SQLiteStore(path).close()
 
-    assert raw_sql(path, "PRAGMA user_version") == [(SCHEMA_VERSION,)] == [(2,)]
-    assert {"version", "lease_owner", "lease_expires_at"} <= set(_columns(path))
+    assert raw_sql(path, "PRAGMA user_version") == [(SCHEMA_VERSION,)] == [(3,)]
+    assert {
+        "version",
+        "lease_owner",
+        "lease_expires_at",
+        "callback_token_sha256",
+        "output_state",
+        "output_copy",
+    } <= set(_columns(path))
     indexes = {name for (name,) in raw_sql(path, "SELECT name FROM sqlite_master")}
-    assert {"generations_unfinished", "generations_model_unfinished"} <= indexes
+    assert {
+        "generations_unfinished",
+        "generations_model_unfinished",
+        "generations_output_copy",
+    } <= indexes
+
+
+def test_a_version_2_file_gains_the_copy_columns(tmp_path: Path) -> None:
+    from modelvault._store_sqlite_db import MIGRATIONS
+
+    path = tmp_path / "generations.sqlite3"
+    for step in MIGRATIONS[:2]:
+        for statement in step:
+            raw_sql(path, statement)
+    raw_sql(path, "PRAGMA user_version = 2")
+    raw_sql(
+        path,
+        "INSERT INTO generations (id, model_id, model_record_id, inputs, cost, "
+        "status, outputs, created_at, updated_at, version) VALUES ('done', 'm', "
+        "'r', '{}', '1', 'completed', '[\"https://x/a.png\"]', "
+        "'2026-01-01T00:00:00.000000Z', '2026-01-01T00:00:01.000000Z', 4)",
+    )
+
+    store = SQLiteStore(path)
+
+    assert raw_sql(path, "PRAGMA user_version") == [(3,)]
+    (done,) = store.all_generations()
+    assert (done.version, done.output_state, done.output_copy) == (4, None, None)
+    assert done.callback_token_sha256 is None
+    # an old completed record is not copied unless someone asks for it
+    assert store.claim_output_copies(limit=5, stale_after_s=0) == []
+    store.record_output_copy("done", "pending", None, expected_version=4)
+    assert [g.id for g in store.claim_output_copies(limit=5, stale_after_s=0)] == [
+        "done"
+    ]
+    store.close()
 
 
 @pytest.mark.parametrize("user_version", [0, 1])
