@@ -1,12 +1,12 @@
 # modelvault model file v1
 # id: recraft-remove-background
 # record-id: 5110c27a-15ab-5422-9392-2f669f4acd36
-# locked: true
+# locked: false
 # locked-by: @modelvault/maintainers
 # locked-at: 2026-12-01T14:02:32Z
-# unlocked-by: @modelvault/maintainers
-# unlocked-at: 2026-12-01T14:01:25Z
-# unlock-reason: "issue 11: the async flow awaits the store, so database calls never block the event loop"
+# unlocked-by: @lead-engineer
+# unlocked-at: 2026-12-01T14:56:12Z
+# unlock-reason: "template v4: provider callbacks (callback_url in execute, slow fallback polling, callback_changes)"
 # body-sha256: 412d61a51c67430470590a314262cb53364ce9a9ef1b47a5941d204e25af0652
 # generated-by: generator 0.1.0, template kie_jobs v3
 

@@ -1,12 +1,12 @@
 # modelvault model file v1
 # id: seedance-v1-lite-image-to-video
 # record-id: b676ba91-803d-5f81-a86a-8adbbb812bbb
-# locked: true
+# locked: false
 # locked-by: @modelvault/maintainers
 # locked-at: 2026-12-01T14:02:32Z
-# unlocked-by: @modelvault/maintainers
-# unlocked-at: 2026-12-01T14:01:25Z
-# unlock-reason: "issue 11: the async flow awaits the store, so database calls never block the event loop"
+# unlocked-by: @lead-engineer
+# unlocked-at: 2026-12-01T14:56:12Z
+# unlock-reason: "template v4: provider callbacks (callback_url in execute, slow fallback polling, callback_changes)"
 # body-sha256: 8c5aea35caf4f9313824610540cf328cb2ea26ba0e79606395396495a2656910
 # generated-by: generator 0.1.0, template kie_jobs v3
 

@@ -1,12 +1,12 @@
 # modelvault model file v1
 # id: elevenlabs-tts-multilingual-v2
 # record-id: 9a0dbde4-943a-5f69-9dc5-6c170cca79c6
-# locked: true
+# locked: false
 # locked-by: @modelvault/maintainers
 # locked-at: 2026-12-01T14:02:32Z
-# unlocked-by: @modelvault/maintainers
-# unlocked-at: 2026-12-01T14:01:25Z
-# unlock-reason: "issue 11: the async flow awaits the store, so database calls never block the event loop"
+# unlocked-by: @lead-engineer
+# unlocked-at: 2026-12-01T14:56:12Z
+# unlock-reason: "template v4: provider callbacks (callback_url in execute, slow fallback polling, callback_changes)"
 # body-sha256: 1d5ceebdb4cdfb3dfcb5aea5b55d4a5053ce326a10811a64f3f5c01b5c1da40e
 # generated-by: generator 0.1.0, template kie_jobs v3
 

@@ -1,12 +1,12 @@
 # modelvault model file v1
 # id: google-veo-3-1-hq
 # record-id: 0db5f3c5-e19c-5daf-8f8f-4ddd1f17ce19
-# locked: true
+# locked: false
 # locked-by: @modelvault/maintainers
 # locked-at: 2026-12-01T14:02:32Z
-# unlocked-by: @modelvault/maintainers
-# unlocked-at: 2026-12-01T14:01:25Z
-# unlock-reason: "issue 11: the async flow awaits the store, so database calls never block the event loop"
+# unlocked-by: @lead-engineer
+# unlocked-at: 2026-12-01T14:56:12Z
+# unlock-reason: "template v4: provider callbacks (callback_url in execute, slow fallback polling, callback_changes)"
 # body-sha256: cb02f9693f6b082c8bd52bf425970b9c0ae225dd33d82f7edf1a6e552516485a
 # generated-by: generator 0.1.0, template kie_veo v3
 

@@ -1,12 +1,12 @@
 # modelvault model file v1
 # id: seedance-v1-lite
 # record-id: f1d51e3d-3c40-59ee-86e0-842398a4dee6
-# locked: true
+# locked: false
 # locked-by: @modelvault/maintainers
 # locked-at: 2026-12-01T14:02:32Z
-# unlocked-by: @modelvault/maintainers
-# unlocked-at: 2026-12-01T14:01:25Z
-# unlock-reason: "issue 11: the async flow awaits the store, so database calls never block the event loop"
+# unlocked-by: @lead-engineer
+# unlocked-at: 2026-12-01T14:56:12Z
+# unlock-reason: "template v4: provider callbacks (callback_url in execute, slow fallback polling, callback_changes)"
 # body-sha256: ec75237b68c1c0e100c7ba5f77554241f00011aa9faccbd01d99ef6641bfeb4b
 # generated-by: generator 0.1.0, template kie_jobs v3
 
