@@ -31,6 +31,7 @@ from modelvault._cli_common import (
 from modelvault._cli_fleet import stats_command, worker
 from modelvault._cli_run import resume, run
 from modelvault._cli_text import Invocation, close_ids
+from modelvault._cli_webhooks import webhooks
 from modelvault._pricing import Price, price, price_text
 from modelvault._render import generation_json, generation_sheet, table
 from modelvault._render_model import model_sheet
@@ -63,6 +64,7 @@ main.add_command(run)
 main.add_command(resume)
 main.add_command(worker)
 main.add_command(stats_command)
+main.add_command(webhooks)
 
 
 def _describe(model: str) -> modelvault.ModelInfo:

@@ -1,0 +1,337 @@
+"""The webhook receiver under a real uvicorn server: deliveries over loopback
+HTTP, signed (Replicate) or carrying the per-generation token (every provider),
+and what each refusal leaves of the record: nothing changed, version included.
+fal's ED25519 deliveries and its key cache are in tests/test_webhooks_fal.py."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from webhook_support import (
+    REPLICATE_SECRET,
+    make_record,
+    new_token,
+    post,
+    serve,
+    sign_replicate,
+)
+
+from modelvault.store import Generation, GenerationStore, SQLiteStore
+from modelvault.webhooks import create_app
+
+needs_callbacks = pytest.mark.skipif(
+    importlib.util.find_spec("modelvault._callbacks") is None,
+    reason="pending: modelvault._callbacks (token_matches, apply_callback) is "
+    "not on main yet",
+)
+
+Hooks = Callable[..., AbstractContextManager[tuple[GenerationStore, str]]]
+
+
+@pytest.fixture
+def hooks(tmp_path: Path) -> Hooks:
+    """hooks(**create_app options) -> context of (store, base URL)."""
+
+    @contextmanager
+    def start(**options: Any) -> Iterator[tuple[GenerationStore, str]]:
+        store = SQLiteStore(tmp_path / "generations.db")
+        options.setdefault("replicate_secret", REPLICATE_SECRET)
+        with serve(create_app(store, **options)) as base:
+            yield store, base
+
+    return start
+
+
+def snapshot(store: GenerationStore, generation_id: str) -> dict[str, Any]:
+    record = store.get_generation(generation_id)
+    assert record is not None
+    return record.to_dict()
+
+
+def replicate_body(task_id: str = "task-1", status: str = "succeeded") -> bytes:
+    return json.dumps(
+        {
+            "id": task_id,
+            "status": status,
+            "output": ["https://replicate.delivery/out/fox.webp"]
+            if status == "succeeded"
+            else None,
+            "error": None,
+        }
+    ).encode()
+
+
+# --- refused before the record is looked at -------------------------------
+
+
+def test_replicate_forged_missing_stale_and_tampered_are_401(hooks: Hooks) -> None:
+    token, digest = new_token()
+    with hooks() as (store, base):
+        gen = make_record(store, "replicate", token_sha256=digest)
+        before = snapshot(store, gen)
+        body = replicate_body()
+        path = f"replicate/{gen}"
+        now = int(time.time())
+        cases = {
+            "forged": sign_replicate(body, secret="whsec_" + "QUJD" * 8),
+            "missing": {"content-type": "application/json"},
+            "stale": sign_replicate(body, timestamp=now - 6 * 60),
+            "future": sign_replicate(body, timestamp=now + 6 * 60),
+            "tampered": sign_replicate(replicate_body(status="failed")),
+            "garbled": {**sign_replicate(body), "webhook-signature": "v1;%%"},
+        }
+        for case, headers in cases.items():
+            answer = post(base, path, body, headers, token=token)
+            assert answer.status_code == 401, (case, answer.text)
+            assert snapshot(store, gen) == before, case
+        stale = post(base, path, body, cases["stale"], token=token).json()["error"]
+        assert "5-minute" in stale
+
+
+def test_replicate_without_a_configured_secret_is_503(hooks: Hooks) -> None:
+    token, digest = new_token()
+    with hooks(replicate_secret=None) as (store, base):
+        gen = make_record(store, "replicate", token_sha256=digest)
+        body = replicate_body()
+        answer = post(base, f"replicate/{gen}", body, sign_replicate(body), token=token)
+        assert answer.status_code == 503
+        assert "REPLICATE_WEBHOOK_SECRET" in answer.json()["error"]
+
+
+def test_a_bad_secret_is_refused_at_creation_without_repeating_it(
+    tmp_path: Path,
+) -> None:
+    store = SQLiteStore(tmp_path / "generations.db")
+    with pytest.raises(ValueError) as caught:
+        create_app(store, replicate_secret="whsec_")
+    assert "whsec_" in str(caught.value) and "default/secret" in str(caught.value)
+    with pytest.raises(ValueError) as caught:
+        create_app(store, replicate_secret="whsec_s3cr3t!!")
+    assert "s3cr3t" not in str(caught.value)
+
+
+def test_oversized_bodies_are_413_declared_or_streamed(hooks: Hooks) -> None:
+    token, digest = new_token()
+    with hooks(max_body_bytes=1000) as (store, base):
+        gen = make_record(store, "runware", token_sha256=digest)
+        before = snapshot(store, gen)
+        big = b'{"data": "' + b"x" * 5000 + b'"}'
+        declared = post(base, f"runware/{gen}", big, token=token)
+        assert declared.status_code == 413
+        assert "1000 bytes" in declared.json()["error"]
+
+        def chunks() -> Iterator[bytes]:  # no Content-Length: chunked
+            for _ in range(10):
+                yield b"x" * 300
+
+        streamed = httpx.post(
+            f"{base}/runware/{gen}", content=chunks(), params={"token": token}
+        )
+        assert streamed.status_code == 413
+        assert snapshot(store, gen) == before
+
+
+def test_unknown_provider_generation_and_method(hooks: Hooks) -> None:
+    token, digest = new_token()
+    with hooks() as (store, base):
+        gen = make_record(store, "runware", token_sha256=digest)
+        body = b'{"data": []}'
+        assert post(base, f"midjourney/{gen}", body, token=token).status_code == 404
+        missing = post(base, "runware/gen-nope", body, token=token)
+        assert missing.status_code == 404
+        assert "gen-nope" in missing.json()["error"]
+        # signed correctly, but no such generation
+        signed = post(
+            base, "replicate/gen-nope", body, sign_replicate(body), token=token
+        )
+        assert signed.status_code == 404
+        assert httpx.get(f"{base}/runware/{gen}").status_code == 405
+        assert post(base, f"runware/{'g' * 300}", body).status_code == 404
+
+
+def test_a_generation_of_another_provider_is_404(hooks: Hooks) -> None:
+    token, digest = new_token()
+    with hooks() as (store, base):
+        replicate_gen = make_record(store, "replicate", token_sha256=digest)
+        kie_gen = make_record(store, "kie_jobs", token_sha256=digest)
+        before = snapshot(store, replicate_gen), snapshot(store, kie_gen)
+        body = replicate_body()
+        for path in (f"runware/{replicate_gen}", f"kie_veo/{kie_gen}"):
+            answer = post(base, path, body, token=token)
+            assert answer.status_code == 404, path
+        signed = post(
+            base, f"replicate/{kie_gen}", body, sign_replicate(body), token=token
+        )
+        assert signed.status_code == 404
+        assert (snapshot(store, replicate_gen), snapshot(store, kie_gen)) == before
+
+
+# --- the token, the body and the state machine (need modelvault._callbacks) ---
+
+
+@needs_callbacks
+@pytest.mark.parametrize("provider", ["replicate", "runware", "kie_jobs", "kie_veo"])
+def test_a_missing_or_wrong_token_is_401(hooks: Hooks, provider: str) -> None:
+    token, digest = new_token()
+    with hooks() as (store, base):
+        gen = make_record(store, provider, token_sha256=digest)
+        before = snapshot(store, gen)
+        body = replicate_body()
+        headers = sign_replicate(body) if provider == "replicate" else {}
+        for bad in (None, "", token[:-1] + ("A" if token[-1] != "A" else "B")):
+            answer = post(base, f"{provider}/{gen}", body, headers, token=bad)
+            assert answer.status_code == 401, (provider, bad)
+            assert token not in answer.text
+        assert snapshot(store, gen) == before
+        # a record created without a callback token takes no callback at all
+        plain = make_record(store, provider, token_sha256=None)
+        answer = post(base, f"{provider}/{plain}", body, headers, token=token)
+        assert answer.status_code == 401
+
+
+@needs_callbacks
+def test_a_body_that_is_not_json_is_400(hooks: Hooks) -> None:
+    token, digest = new_token()
+    with hooks() as (store, base):
+        gen = make_record(store, "runware", token_sha256=digest)
+        before = snapshot(store, gen)
+        answer = post(base, f"runware/{gen}", b"<html>nope</html>", token=token)
+        assert answer.status_code == 400
+        assert snapshot(store, gen) == before
+
+
+@needs_callbacks
+def test_replicate_delivery_finishes_once_and_duplicates_change_nothing(
+    hooks: Hooks, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    token, digest = new_token()
+    finished: list[Generation] = []
+    done = threading.Event()
+
+    def on_finished(record: Generation) -> None:
+        finished.append(record)
+        done.set()
+
+    with hooks(on_finished=on_finished) as (store, base):
+        gen = make_record(store, "replicate", task_id="task-1", token_sha256=digest)
+        body = replicate_body("task-1")
+        headers = sign_replicate(body, msg_id="msg_abc")
+        first = post(base, f"replicate/{gen}", body, headers, token=token)
+        assert first.status_code == 200, first.text
+        assert first.json()["result"] == "finished"
+        assert done.wait(10)
+        assert finished[0].id == gen and finished[0].status == "completed"
+        after = snapshot(store, gen)
+        assert after["status"] == "completed"
+        # the same delivery again (a retry), and a fresh one for the same task
+        again = post(base, f"replicate/{gen}", body, headers, token=token)
+        assert again.status_code == 200
+        assert again.json()["result"] in ("duplicate", "unchanged")
+        fresh = post(
+            base,
+            f"replicate/{gen}",
+            body,
+            sign_replicate(body, msg_id="msg_2"),
+            token=token,
+        )
+        assert fresh.status_code == 200 and fresh.json()["result"] == "unchanged"
+        assert snapshot(store, gen) == after
+        assert len(finished) == 1
+    logged = caplog.text
+    assert token not in logged and REPLICATE_SECRET not in logged
+    assert REPLICATE_SECRET.removeprefix("whsec_") not in logged
+
+
+@needs_callbacks
+def test_a_body_about_another_task_is_409(hooks: Hooks) -> None:
+    token, digest = new_token()
+    with hooks() as (store, base):
+        gen = make_record(store, "replicate", task_id="task-1", token_sha256=digest)
+        before = snapshot(store, gen)
+        body = replicate_body("task-other")
+        answer = post(base, f"replicate/{gen}", body, sign_replicate(body), token=token)
+        assert answer.status_code == 409, answer.text
+        assert snapshot(store, gen) == before
+
+
+@needs_callbacks
+def test_a_not_final_delivery_is_202_and_leaves_the_record_running(
+    hooks: Hooks,
+) -> None:
+    token, digest = new_token()
+    with hooks() as (store, base):
+        gen = make_record(store, "replicate", task_id="task-1", token_sha256=digest)
+        body = replicate_body("task-1", status="processing")
+        answer = post(base, f"replicate/{gen}", body, sign_replicate(body), token=token)
+        assert answer.status_code == 202, answer.text
+        assert snapshot(store, gen)["status"] == "processing"
+
+
+KIE_JOBS_BODY = {
+    "code": 200,
+    "msg": "success",
+    "data": {
+        "taskId": "task-1",
+        "state": "success",
+        "resultJson": json.dumps({"resultUrls": ["https://tempfile.example/a.png"]}),
+        "failCode": None,
+        "failMsg": None,
+    },
+}
+KIE_VEO_BODY = {
+    "code": 200,
+    "msg": "Veo3 video generated successfully.",
+    "data": {
+        "taskId": "task-1",
+        "info": {
+            "resultUrls": ["https://tempfile.example/v.mp4"],
+            "originUrls": [],
+            "resolution": "720p",
+        },
+        "fallbackFlag": False,
+    },
+}
+RUNWARE_BODY = {
+    "data": [
+        {
+            "taskType": "imageInference",
+            "taskUUID": "task-1",
+            "imageUUID": "img-1",
+            "imageURL": "https://im.runware.example/a.webp",
+            "status": "success",
+        }
+    ]
+}
+
+
+@needs_callbacks
+@pytest.mark.parametrize(
+    ("provider", "payload"),
+    [("runware", RUNWARE_BODY), ("kie_jobs", KIE_JOBS_BODY), ("kie_veo", KIE_VEO_BODY)],
+)
+def test_token_providers_finish_and_ignore_duplicates(
+    hooks: Hooks, provider: str, payload: dict[str, Any]
+) -> None:
+    token, digest = new_token()
+    with hooks() as (store, base):
+        gen = make_record(store, provider, task_id="task-1", token_sha256=digest)
+        body = json.dumps(payload).encode()
+        first = post(base, f"{provider}/{gen}", body, token=token)
+        assert first.status_code == 200, first.text
+        after = snapshot(store, gen)
+        assert after["status"] == "completed"
+        assert after["outputs"]
+        again = post(base, f"{provider}/{gen}", body, token=token)
+        assert again.status_code == 200 and again.json()["result"] == "unchanged"
+        assert snapshot(store, gen) == after
