@@ -178,3 +178,47 @@ class LeaseLostError(ModelVaultError):
             f"generation {generation_id} is now polled by another process; this "
             "one stopped (nothing is lost: `modelvault status` shows its progress)"
         )
+
+
+class OutputCopyError(ModelVaultError):
+    """A generation's output could not be copied to the output store; nothing was
+    kept at its key. `url` is the output's URL as it may be shown (scheme, host
+    and path: no credentials, no query string), `reason` a short kind
+    ("refused_address", "scheme", "too_large", "broken", "timeout", "connect",
+    "dns", "http_status", "redirects", "bad_url", "store"), `retryable` whether
+    the same copy may succeed later (a broken download) or never will (a refused
+    address, a file over the cap, an expired URL)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        url: str,
+        reason: str,
+        retryable: bool,
+        status_code: int | None = None,
+    ) -> None:
+        self.url = url
+        self.reason = reason
+        self.retryable = retryable
+        self.status_code = status_code
+        super().__init__(message)
+
+    def __reduce__(self) -> tuple[Any, ...]:  # keyword-only fields survive pickling
+        return (
+            _rebuild_output_copy,
+            (str(self), self.url, self.reason, self.retryable, self.status_code),
+        )
+
+
+def _rebuild_output_copy(
+    message: str, url: str, reason: str, retryable: bool, status_code: int | None
+) -> OutputCopyError:
+    return OutputCopyError(
+        message, url=url, reason=reason, retryable=retryable, status_code=status_code
+    )
+
+
+class OutputStoreConfigError(ModelVaultError, ValueError):
+    """An output store location (MODELVAULT_OUTPUTS, an argument) is not one
+    modelvault can use, or its extra is not installed; the message says the fix."""
