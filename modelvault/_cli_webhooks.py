@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 from typing import Any
 
@@ -70,7 +71,16 @@ def serve(
         )
     except ValueError as exc:
         raise ModelVaultError(f"{exc} (${hooks.REPLICATE_SECRET_ENV})") from None
-    config = uvicorn.Config(app, host=host, port=port, log_level=log_level)
+    # uvicorn's own logging, plus the receiver's one line per delivery
+    log_config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+    log_config["loggers"]["modelvault"] = {
+        "handlers": ["default"],
+        "level": log_level.upper(),
+        "propagate": False,
+    }
+    config = uvicorn.Config(
+        app, host=host, port=port, log_level=log_level, log_config=log_config
+    )
     hooks.redact_access_log()  # after uvicorn set up its loggers
     where = redact_dsn(db) if db else "the default store"
     click.echo(

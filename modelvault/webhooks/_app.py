@@ -60,6 +60,7 @@ OnFinished = Callable[[Generation], Any]
 class Answer:
     status: int
     body: dict[str, Any]
+    finished: Generation | None = None  # the record this delivery finished
 
 
 class Receiver:
@@ -110,8 +111,8 @@ class Receiver:
             answer.body.get("error") or answer.body.get("result"),
         )
         background = None
-        if answer.body.get("result") == "finished" and self.on_finished is not None:
-            background = BackgroundTask(self._after_finished, generation_id)
+        if answer.finished is not None and self.on_finished is not None:
+            background = BackgroundTask(self._after_finished, answer.finished)
         return JSONResponse(answer.body, answer.status, background=background)
 
     async def _answer(
@@ -156,8 +157,10 @@ class Receiver:
             result = await asyncio.to_thread(
                 callbacks.apply_callback, self.store, record, payload
             )
-        except callbacks.CallbackMismatchError as exc:
-            raise RefusalError(409, str(exc)) from None
+        except callbacks.CallbackRefusedError as exc:
+            # retry_later: the record is not ready for it yet (the provider
+            # retries); otherwise the body is about another task or unreadable.
+            raise RefusalError(503 if exc.retry_later else 409, str(exc)) from None
         except GenerationConflictError:
             raise RefusalError(
                 503,
@@ -167,14 +170,15 @@ class Receiver:
         kind = str(result.kind)
         if kind in ("finished", "unchanged") and delivery_id:
             self._remember(key)
-        status = 202 if kind == "not_final" else 200
+        generation: Generation = result.generation
         return Answer(
-            status,
+            202 if kind == "not_final" else 200,
             {
                 "result": kind,
                 "generation_id": generation_id,
-                "status": str(result.status),
+                "status": str(generation.status),
             },
+            finished=generation if kind == "finished" else None,
         )
 
     async def _verify(self, provider: str, request: Request, body: bytes) -> str:
@@ -189,20 +193,17 @@ class Receiver:
         while len(self.seen) > self.replay_cache_size:
             self.seen.popitem(last=False)
 
-    async def _after_finished(self, generation_id: str) -> None:
+    async def _after_finished(self, record: Generation) -> None:
         hook = self.on_finished
         if hook is None:
             return
         try:
-            record = await asyncio.to_thread(self.store.get_generation, generation_id)
-            if record is None:
-                return
             if inspect.iscoroutinefunction(hook):
                 await hook(record)
             else:
                 await asyncio.to_thread(hook, record)
         except Exception:
-            log.exception("on_finished failed for generation %r", generation_id)
+            log.exception("on_finished failed for generation %r", record.id)
 
 
 def _provider_of(record: Generation) -> str | None:
