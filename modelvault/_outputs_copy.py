@@ -145,22 +145,29 @@ def _copy(
 
 
 def _store_error(store: OutputStore, shown: str, exc: Exception) -> OutputCopyError:
-    detail = _without_queries(f"{type(exc).__name__}: {exc}")
-    if len(detail) > 400:
-        detail = detail[:397] + "..."
     return OutputCopyError(
-        f"output {shown} could not be written to {store.describe()} ({detail}); "
-        "nothing was kept there. Check that the store is reachable and writable "
-        "(and, for S3, the AWS_* credentials), then copy again",
+        f"output {shown} could not be written to {store.describe()} "
+        f"({store_detail(exc)}); nothing was kept there. Check that the store is "
+        "reachable and writable (and, for S3, the bucket and the AWS_* "
+        "credentials), then copy again",
         url=shown,
         reason="store",
         retryable=True,
     )
 
 
-def _without_queries(text: str) -> str:
-    """A store's error text with the query strings of its URLs dropped."""
-    return re.sub(r"(https?://[^\s?#'\"]+)[?#][^\s'\"]*", r"\1", text)
+def store_detail(exc: Exception) -> str:
+    """One line of a store's error: its first line without URL query strings
+    or the raw XML body, plus the S3 error code and message when there is one."""
+    text = str(exc)
+    line = text.split("\n", 1)[0].split(": <?xml", 1)[0]
+    line = re.sub(r"(https?://[^\s?#'\"]+)[?#][^\s'\"]*", r"\1", line)
+    code = re.search(r"<Code>([^<]{1,100})</Code>", text)
+    message = re.search(r"<Message>([^<]{1,200})</Message>", text)
+    if code:
+        line += f" [{code.group(1)}" + (f": {message.group(1)}]" if message else "]")
+    detail = f"{type(exc).__name__}: {line}"
+    return detail if len(detail) <= 500 else detail[:497] + "..."
 
 
 def copy_output(

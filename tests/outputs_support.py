@@ -16,6 +16,7 @@ Every request's path and Host header is recorded in `requests`.
 from __future__ import annotations
 
 import http.server
+import logging
 import random
 import socket
 import threading
@@ -184,6 +185,7 @@ class MotoS3:
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
 
     def start(self) -> MotoS3:
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no request log
         self._server.start()
         host, port = self._server.get_host_and_port()
         self.endpoint = f"http://{host}:{port}"
