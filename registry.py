@@ -17,7 +17,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 20,
         "locked": False,
-        "body_sha256": "1d5ceebdb4cdfb3dfcb5aea5b55d4a5053ce326a10811a64f3f5c01b5c1da40e",
+        "body_sha256": "7649fc938216fa63dce1fd66e8a6bc8896827bb8904ca6230a74a3d1eb94c5a6",
     },
     "elevenlabs-tts-turbo-2-5": {
         "record_id": "b3047529-98b5-53bc-9b32-ffdc13c14a8b",
@@ -31,7 +31,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 15,
         "locked": False,
-        "body_sha256": "7dff772549210574a49eae5b853554a1c68e234530ef01d117f733f0cdda566a",
+        "body_sha256": "310df92b9051bedda252454c8c9c8949ee112bbfa3e0218a490a50976fd262ac",
     },
     "flux-1-schnell-fal": {
         "record_id": "f3b47059-0da0-56c5-92ec-3eb736fd475e",
@@ -45,7 +45,7 @@ MODELS = {
         "api_key_env": "FAL_KEY",
         "estimated_seconds": 5,
         "locked": False,
-        "body_sha256": "26c269f2ab3ab502460fe5d328c9e25947d1da6cd244d1382c478bccedf470a7",
+        "body_sha256": "6e9cf7b16593e17672a61d5b22cf80f03f55befc986d3c3cd353607fa92bff90",
     },
     "flux-1-schnell-runware": {
         "record_id": "053e51fa-19df-5c8f-8b26-7854650d9e26",
@@ -59,7 +59,7 @@ MODELS = {
         "api_key_env": "RUNWARE_API_KEY",
         "estimated_seconds": 5,
         "locked": False,
-        "body_sha256": "2b3d358d0103f389a76ddedf3fc5f35613e429dd0abd087728507d46f18eb4ce",
+        "body_sha256": "9e8daa1a5d8f8c3d4140165beb74b3924959669757008d808382e21638c4a88a",
     },
     "flux-schnell-replicate": {
         "record_id": "8c662f52-e0e8-5a62-9728-8286c2ce68a4",
@@ -73,7 +73,7 @@ MODELS = {
         "api_key_env": "REPLICATE_API_TOKEN",
         "estimated_seconds": 4,
         "locked": False,
-        "body_sha256": "9be828857c5c576f0b96b6cddc39d460a9c3a420b935e4860794d4315ae8faaf",
+        "body_sha256": "b14d0f64f8da6a8e7dfb79e29133118c226c3fe049b79ac8f9c004e68a7a6ced",
     },
     "google-veo-3-1-fast": {
         "record_id": "35fb2dcf-a0a2-5464-a745-6550fe8d9bc0",
@@ -87,7 +87,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 90,
         "locked": False,
-        "body_sha256": "eb88b150b52ec23ff678feb7ff73330a9b004e5417e46ee9ad4769ebc4040813",
+        "body_sha256": "dedd039dd8ca238a510b596862aa40a8e1d73165e638944a264ab893cb897cd2",
     },
     "google-veo-3-1-fast-image-to-video": {
         "record_id": "812870c6-2613-5c61-a1ad-2d42795de29a",
@@ -101,7 +101,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 90,
         "locked": False,
-        "body_sha256": "613a16aa9c3007e38d9301ccb101c8478a2ea8381c3ac541d3a6207173b76fcb",
+        "body_sha256": "68025bfad4b8c44541e0cc0bf8703e996da9ad74d345c748ea15a05d1b5dd6d3",
     },
     "google-veo-3-1-hq": {
         "record_id": "0db5f3c5-e19c-5daf-8f8f-4ddd1f17ce19",
@@ -115,7 +115,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 180,
         "locked": False,
-        "body_sha256": "cb02f9693f6b082c8bd52bf425970b9c0ae225dd33d82f7edf1a6e552516485a",
+        "body_sha256": "d048ac7596f9605c6cc5a79fc00ae25296b83ec2bd4c518ad665a37538577850",
     },
     "lyria-2-fal": {
         "record_id": "ea200d1f-ea6f-507a-beed-22eec3b27732",
@@ -129,7 +129,7 @@ MODELS = {
         "api_key_env": "FAL_KEY",
         "estimated_seconds": 40,
         "locked": False,
-        "body_sha256": "f97982ff7c72beedadfe7b662841d6d8be5cf30b497b3dd9615f65adb5922131",
+        "body_sha256": "f7a64818826a91af692392fdd8ac7355df1076f3069ba3730b85e3a12e34537f",
     },
     "minimax-speech-02-turbo-replicate": {
         "record_id": "f28b2fb9-215a-5795-a36f-f91433dd4e04",
@@ -143,7 +143,7 @@ MODELS = {
         "api_key_env": "REPLICATE_API_TOKEN",
         "estimated_seconds": 10,
         "locked": False,
-        "body_sha256": "c8a0b35e1262cbdeaf6934a0cfb1f54b22d00a8c1f6c423bb62da0e4c7e1724d",
+        "body_sha256": "d594f5b32932cb590df5826f9b56a4037e6c10208c077adb4e549de69a02bbe5",
     },
     "recraft-crisp-upscale": {
         "record_id": "62dcd271-1b6c-5a47-a59c-e66e2188a439",
@@ -157,7 +157,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 15,
         "locked": False,
-        "body_sha256": "3c45657b2c6843a8ae2b4e0cbd8c668210bbb09743df20db90a81d2ebfb4849d",
+        "body_sha256": "1b79677beb0f9f451adc2b2cca52ce0adff3f4a42a11d097e88885d386fd50d9",
     },
     "recraft-crisp-upscale-fal": {
         "record_id": "44387b1e-c725-56d5-98d0-db51f8e5592b",
@@ -171,7 +171,7 @@ MODELS = {
         "api_key_env": "FAL_KEY",
         "estimated_seconds": 15,
         "locked": False,
-        "body_sha256": "5dadb2b7a7c916111826ebc0a78d292c83f2f59f903aca8f05199e8af41420a8",
+        "body_sha256": "80af4731d9e2b5b41070327e5deee6a9054654001d7486683942ab3cd0d21289",
     },
     "recraft-remove-background": {
         "record_id": "5110c27a-15ab-5422-9392-2f669f4acd36",
@@ -185,7 +185,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 10,
         "locked": False,
-        "body_sha256": "412d61a51c67430470590a314262cb53364ce9a9ef1b47a5941d204e25af0652",
+        "body_sha256": "341a4705dc8ca861f5e4b65dcb0923e8fe8889703d7d43fd870206c0cf6161b4",
     },
     "seedance-1-0-pro-runware": {
         "record_id": "3f585588-de46-5357-beb0-6370fbb01a67",
@@ -199,7 +199,7 @@ MODELS = {
         "api_key_env": "RUNWARE_API_KEY",
         "estimated_seconds": 120,
         "locked": False,
-        "body_sha256": "01d138ddbbe6e0b4bcf31f3b0722d1df08148af930b78e7243c8db1c6d491e2f",
+        "body_sha256": "468219ce10fafedac1976faabdd251d5edf0b3f2ff89bde7d5603160a3732012",
     },
     "seedance-v1-lite": {
         "record_id": "f1d51e3d-3c40-59ee-86e0-842398a4dee6",
@@ -213,7 +213,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 60,
         "locked": False,
-        "body_sha256": "ec75237b68c1c0e100c7ba5f77554241f00011aa9faccbd01d99ef6641bfeb4b",
+        "body_sha256": "9b02b06579032a4843775140cce793e8d47f941600cc3cac2f3b75b485d6092f",
     },
     "seedance-v1-lite-image-to-video": {
         "record_id": "b676ba91-803d-5f81-a86a-8adbbb812bbb",
@@ -227,7 +227,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 60,
         "locked": False,
-        "body_sha256": "8c5aea35caf4f9313824610540cf328cb2ea26ba0e79606395396495a2656910",
+        "body_sha256": "1c9274ed2d3ecd894db53bd2a16e5b692e08164c54d8cc85f5c570ef877f8d4f",
     },
     "seedance-v1-lite-image-to-video-fal": {
         "record_id": "b1056fec-d5d4-5391-94f1-28e9f2d06dcb",
@@ -241,7 +241,7 @@ MODELS = {
         "api_key_env": "FAL_KEY",
         "estimated_seconds": 60,
         "locked": False,
-        "body_sha256": "5fcc96b4c12a9577c1e8224b60d7e38f3244d007f176618a9e96f96b58330709",
+        "body_sha256": "dce34361cfd7a934d55f97281465dfb336607f0a06cca2448434f1d3fdc02350",
     },
 }
 
