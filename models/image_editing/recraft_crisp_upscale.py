@@ -1,9 +1,9 @@
 # modelvault model file v1
 # id: recraft-crisp-upscale
 # record-id: 62dcd271-1b6c-5a47-a59c-e66e2188a439
-# locked: false
-# locked-by: @modelvault/maintainers
-# locked-at: 2026-12-01T14:02:32Z
+# locked: true
+# locked-by: @lead-engineer
+# locked-at: 2026-12-01T14:58:34Z
 # unlocked-by: @lead-engineer
 # unlocked-at: 2026-12-01T14:56:12Z
 # unlock-reason: "template v4: provider callbacks (callback_url in execute, slow fallback polling, callback_changes)"

@@ -1,9 +1,9 @@
 # modelvault model file v1
 # id: google-veo-3-1-fast-image-to-video
 # record-id: 812870c6-2613-5c61-a1ad-2d42795de29a
-# locked: false
-# locked-by: @modelvault/maintainers
-# locked-at: 2026-12-01T14:02:32Z
+# locked: true
+# locked-by: @lead-engineer
+# locked-at: 2026-12-01T14:58:34Z
 # unlocked-by: @lead-engineer
 # unlocked-at: 2026-12-01T14:56:12Z
 # unlock-reason: "template v4: provider callbacks (callback_url in execute, slow fallback polling, callback_changes)"

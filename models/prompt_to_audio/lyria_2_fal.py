@@ -1,9 +1,9 @@
 # modelvault model file v1
 # id: lyria-2-fal
 # record-id: ea200d1f-ea6f-507a-beed-22eec3b27732
-# locked: false
-# locked-by: @modelvault/maintainers
-# locked-at: 2026-12-01T14:02:32Z
+# locked: true
+# locked-by: @lead-engineer
+# locked-at: 2026-12-01T14:58:34Z
 # unlocked-by: @lead-engineer
 # unlocked-at: 2026-12-01T14:56:12Z
 # unlock-reason: "template v4: provider callbacks (callback_url in execute, slow fallback polling, callback_changes)"

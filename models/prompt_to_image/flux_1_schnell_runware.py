@@ -1,9 +1,9 @@
 # modelvault model file v1
 # id: flux-1-schnell-runware
 # record-id: 053e51fa-19df-5c8f-8b26-7854650d9e26
-# locked: false
-# locked-by: @modelvault/maintainers
-# locked-at: 2026-12-01T14:02:32Z
+# locked: true
+# locked-by: @lead-engineer
+# locked-at: 2026-12-01T14:58:34Z
 # unlocked-by: @lead-engineer
 # unlocked-at: 2026-12-01T14:56:12Z
 # unlock-reason: "template v4: provider callbacks (callback_url in execute, slow fallback polling, callback_changes)"

@@ -1,9 +1,9 @@
 # modelvault model file v1
 # id: flux-schnell-replicate
 # record-id: 8c662f52-e0e8-5a62-9728-8286c2ce68a4
-# locked: false
-# locked-by: @modelvault/maintainers
-# locked-at: 2026-12-01T14:02:32Z
+# locked: true
+# locked-by: @lead-engineer
+# locked-at: 2026-12-01T14:58:34Z
 # unlocked-by: @lead-engineer
 # unlocked-at: 2026-12-01T14:56:12Z
 # unlock-reason: "template v4: provider callbacks (callback_url in execute, slow fallback polling, callback_changes)"
