@@ -55,18 +55,21 @@ def serve(
     access log). Replicate deliveries are verified with the signing secret in
     $REPLICATE_WEBHOOK_SECRET (the `key` of Replicate's
     GET /v1/webhooks/default/secret); fal's with the keys at fal's JWKS URLs
-    ($MODELVAULT_FAL_JWKS_URL, space-separated, to change them). Runware and
-    kie.ai deliveries carry the token only.
+    ($MODELVAULT_FAL_JWKS_URL, space-separated, to change them). kie.ai's
+    opt-in signature is required when $KIE_WEBHOOK_HMAC_KEY holds its
+    webhookHmacKey. Runware deliveries carry the token only.
     """
     uvicorn, hooks = _imports()
     secret = os.environ.get(hooks.REPLICATE_SECRET_ENV, "").strip() or None
     urls = os.environ.get(hooks.JWKS_URL_ENV, "").split() or list(hooks.FAL_JWKS_URLS)
+    kie_key = os.environ.get(hooks.KIE_SECRET_ENV, "").strip() or None
     store = open_store(db)
     try:
         app = hooks.create_app(
             store,
             replicate_secret=secret,
             fal_jwks_url=urls,
+            kie_hmac_key=kie_key,
             max_body_bytes=max_body_bytes,
         )
     except ValueError as exc:
@@ -92,7 +95,8 @@ def serve(
             else f"not set (Replicate deliveries get 503; set "
             f"${hooks.REPLICATE_SECRET_ENV})"
         )
-        + f"; fal keys from {', '.join(urls)}",
+        + f"; fal keys from {', '.join(urls)}; kie.ai signature: "
+        + ("required" if kie_key else f"not checked (${hooks.KIE_SECRET_ENV})"),
         err=True,
     )
     uvicorn.Server(config).run()

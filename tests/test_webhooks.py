@@ -5,6 +5,9 @@ fal's ED25519 deliveries and its key cache are in tests/test_webhooks_fal.py."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import importlib.util
 import json
 import logging
@@ -342,3 +345,48 @@ def test_token_providers_finish_and_ignore_duplicates(
         again = post(base, f"{provider}/{gen}", body, token=token)
         assert again.status_code == 200 and again.json()["result"] == "unchanged"
         assert snapshot(store, gen) == after
+
+
+KIE_KEY = "kie-hmac-test-key"
+
+
+def sign_kie(
+    task_id: str, *, key: str = KIE_KEY, timestamp: int | None = None
+) -> dict[str, str]:
+    """kie.ai's documented headers: base64(HMAC-SHA256(taskId.timestamp, key))."""
+    ts = str(int(time.time()) if timestamp is None else timestamp)
+    digest = hmac.new(key.encode(), f"{task_id}.{ts}".encode(), hashlib.sha256).digest()
+    return {
+        "X-Webhook-Timestamp": ts,
+        "X-Webhook-Signature": base64.b64encode(digest).decode(),
+    }
+
+
+@needs_callbacks
+@pytest.mark.parametrize(
+    ("provider", "payload"), [("kie_jobs", KIE_JOBS_BODY), ("kie_veo", KIE_VEO_BODY)]
+)
+def test_kie_signature_is_required_when_a_key_is_given(
+    hooks: Hooks, provider: str, payload: dict[str, Any]
+) -> None:
+    token, digest = new_token()
+    with hooks(kie_hmac_key=KIE_KEY) as (store, base):
+        gen = make_record(store, provider, task_id="task-1", token_sha256=digest)
+        before = snapshot(store, gen)
+        body = json.dumps(payload).encode()
+        now = int(time.time())
+        cases = {
+            "missing": {},
+            "forged": sign_kie("task-1", key="another-key"),
+            "other task": sign_kie("task-2"),
+            "stale": sign_kie("task-1", timestamp=now - 600),
+            "garbled": {**sign_kie("task-1"), "X-Webhook-Signature": "%%%"},
+        }
+        for case, headers in cases.items():
+            answer = post(base, f"{provider}/{gen}", body, headers, token=token)
+            assert answer.status_code == 401, (case, answer.text)
+        assert snapshot(store, gen) == before
+        signed = post(base, f"{provider}/{gen}", body, sign_kie("task-1"), token=token)
+        assert signed.status_code == 200, signed.text
+        assert snapshot(store, gen)["status"] == "completed"
+        assert KIE_KEY not in signed.text

@@ -19,8 +19,9 @@ where provider is replicate, fal_queue, runware, kie_jobs or kie_veo.
 What is checked, in order, before anything is read (each refusal leaves every
 record as it was): body size (413), provider (404), the provider's signature
 where one is documented (Replicate: Standard Webhooks HMAC with the account's
-`whsec_` secret; fal: ED25519 with keys from fal's JWKS; 401 when missing,
-forged or more than 5 minutes off), the generation (404, also when it belongs
+`whsec_` secret; fal: ED25519 with keys from fal's JWKS; kie.ai's opt-in
+`webhookHmacKey` HMAC when `kie_hmac_key` is given; 401 when missing, forged or
+more than 5 minutes off), the generation (404, also when it belongs
 to another provider), the per-generation `?token=` (401), JSON (400). Then the
 record is finished through the store's state machine: 200 (finished, or a
 duplicate that changes nothing), 202 (not final yet), 409 (the body is about
@@ -51,6 +52,7 @@ from modelvault.webhooks._app import (
     create_app,
 )
 from modelvault.webhooks._fal import FAL_JWKS_URLS, JWKS_URL_ENV
+from modelvault.webhooks._kie import SECRET_ENV as KIE_SECRET_ENV
 from modelvault.webhooks._logs import redact_access_log, redact_query
 from modelvault.webhooks._replicate import SECRET_ENV as REPLICATE_SECRET_ENV
 
@@ -58,6 +60,7 @@ __all__ = [
     "DEFAULT_MAX_BODY_BYTES",
     "FAL_JWKS_URLS",
     "JWKS_URL_ENV",
+    "KIE_SECRET_ENV",
     "PROVIDERS",
     "REPLICATE_SECRET_ENV",
     "create_app",

@@ -4,8 +4,9 @@ Each delivery goes through the checks in this order, and the first that fails
 answers (none of them changes a record):
   1. the body, read with a cap (413 above it);
   2. the provider in the path is one modelvault knows (404);
-  3. the provider's signature, for those that sign (Replicate, fal): 401 when
-     missing, forged or stale (503 when it cannot be checked now);
+  3. the provider's signature, for those that sign (Replicate, fal; kie.ai
+     when `kie_hmac_key` is given): 401 when missing, forged or stale (503
+     when it cannot be checked now);
   4. the generation exists (404) and its model belongs to that provider (404);
   5. the `?token=` the runtime put in the callback URL matches the hash on the
      record, compared in constant time (401);
@@ -39,11 +40,12 @@ from modelvault._catalog import default_catalog
 from modelvault.errors import (
     CatalogError,
     GenerationConflictError,
+    ModelVaultError,
     StoreError,
     UnknownModelError,
 )
 from modelvault.store import Generation, GenerationStore
-from modelvault.webhooks import _fal, _replicate
+from modelvault.webhooks import _fal, _kie, _replicate
 from modelvault.webhooks._body import read_body
 from modelvault.webhooks._refusal import RefusalError
 
@@ -73,6 +75,7 @@ class Receiver:
         *,
         replicate: Webhook | None,
         fal_keys: _fal.FalKeys,
+        kie_hmac_key: str | None,
         max_body_bytes: int,
         on_finished: OnFinished | None,
         replay_cache_size: int,
@@ -80,6 +83,7 @@ class Receiver:
         self.store = store
         self.replicate = replicate
         self.fal_keys = fal_keys
+        self.kie_hmac_key = kie_hmac_key
         self.max_body_bytes = max_body_bytes
         self.on_finished = on_finished
         self.seen: OrderedDict[tuple[str, str], None] = OrderedDict()
@@ -92,6 +96,14 @@ class Receiver:
             answer = await self._answer(request, provider, generation_id)
         except RefusalError as refusal:
             answer = Answer(refusal.status, {"error": refusal.reason})
+        except GenerationConflictError:
+            answer = Answer(
+                503,
+                {
+                    "error": "the generation changed while this "
+                    "delivery was applied; retry the delivery"
+                },
+            )
         except StoreError as exc:
             log.warning(
                 "webhook %s %r: store unavailable: %s", provider, generation_id, exc
@@ -103,6 +115,9 @@ class Receiver:
                     "retry the delivery later"
                 },
             )
+        except ModelVaultError as exc:  # e.g. the record's model file is unusable
+            log.warning("webhook %s %r: cannot apply: %s", provider, generation_id, exc)
+            answer = Answer(500, {"error": f"cannot apply this delivery: {exc}"})
         log.info(
             "webhook %s %r -> %d %s",
             provider,
@@ -161,12 +176,6 @@ class Receiver:
             # retry_later: the record is not ready for it yet (the provider
             # retries); otherwise the body is about another task or unreadable.
             raise RefusalError(503 if exc.retry_later else 409, str(exc)) from None
-        except GenerationConflictError:
-            raise RefusalError(
-                503,
-                "the generation changed while this delivery was "
-                "applied; retry the delivery",
-            ) from None
         kind = str(result.kind)
         if kind in ("finished", "unchanged") and delivery_id:
             self._remember(key)
@@ -186,7 +195,9 @@ class Receiver:
             return _replicate.verify(self.replicate, request.headers, body)
         if provider == "fal_queue":
             return await _fal.verify(self.fal_keys, request.headers, body)
-        return ""  # Runware and kie.ai: the token is the check
+        if provider in ("kie_jobs", "kie_veo"):
+            return _kie.verify(self.kie_hmac_key, request.headers, body)
+        return ""  # Runware: the token is the check
 
     def _remember(self, key: tuple[str, str]) -> None:
         self.seen[key] = None
@@ -230,6 +241,7 @@ def create_app(
     *,
     replicate_secret: str | None,
     fal_jwks_url: str | Sequence[str] = _fal.FAL_JWKS_URLS,
+    kie_hmac_key: str | None = None,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     on_finished: OnFinished | None = None,
     jwks_ttl_s: float = 24 * 3600,
@@ -246,6 +258,7 @@ def create_app(
         if replicate_secret is None
         else _replicate.verifier(replicate_secret),
         fal_keys=_fal.FalKeys(urls, ttl_s=jwks_ttl_s, min_refresh_s=jwks_min_refresh_s),
+        kie_hmac_key=kie_hmac_key or None,
         max_body_bytes=max_body_bytes,
         on_finished=on_finished,
         replay_cache_size=replay_cache_size,

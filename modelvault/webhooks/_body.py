@@ -6,7 +6,7 @@ body streamed without one (or longer than it said) is read only up to the cap.
 
 from __future__ import annotations
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 
 from modelvault.webhooks._refusal import RefusalError
 
@@ -22,11 +22,14 @@ async def read_body(request: Request, limit: int) -> bytes:
             raise _too_large(limit)
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise _too_large(limit)
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise _too_large(limit)
+            chunks.append(chunk)
+    except ClientDisconnect:
+        raise RefusalError(400, "the sender hung up before the body ended") from None
     return b"".join(chunks)
 
 
