@@ -218,8 +218,11 @@ def _poll(
             callback(record, state, elapsed, next_in)
 
     extra: dict[str, Any] = {}
-    if "submitted" in inspect.signature(module.resume).parameters:
+    parameters = inspect.signature(module.resume).parameters
+    if "submitted" in parameters:
         extra["submitted"] = record.provider_response
+    if "expect_callback" in parameters and record.callback_token_sha256:
+        extra["expect_callback"] = True  # polling is the slow fallback
     base_url = options.base_urls.get(module.MODEL_CONFIG["provider"])
     with translated(module, record.id, options.store, key):
         module.resume(

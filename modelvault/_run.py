@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 
 from modelvault._api import get
+from modelvault._callbacks import CallbackConfigError, new_callback, supports_callbacks
 from modelvault._http import shared_async_client, shared_client
 from modelvault._leases import creation_ttl_s, lease_ttl_s, process_owner
 from modelvault._redact import redact_text
@@ -106,6 +107,29 @@ def cost(model_id: str, inputs: Mapping[str, Any]) -> Decimal:
     module = get(model_id)
     validated(module, inputs)
     return Decimal(module.calculate_cost(inputs))
+
+
+def callback_kwargs(
+    module: ModuleType,
+    session: SessionStore,
+    generation_id: str,
+    callback_base: str | None,
+) -> dict[str, Any]:
+    """The execute keyword for a callback to `callback_base` (the receiver's
+    public URL), with the token's hash added to the new record; {} without."""
+    if callback_base is None:
+        return {}
+    if not supports_callbacks(module):
+        raise CallbackConfigError(
+            f"the model file of {module.MODEL_CONFIG['id']} predates callbacks "
+            f"(template v{getattr(module, 'TEMPLATE_VERSION', 1)}): run it "
+            "without a callback base (it is polled), or regenerate it"
+        )
+    url, digest = new_callback(
+        callback_base, module.MODEL_CONFIG["provider"], generation_id
+    )
+    session.create_extra["callback_token_sha256"] = digest
+    return {"callback_url": url}
 
 
 def session_for(module: ModuleType, store: GenerationStore, key: str) -> SessionStore:
@@ -205,6 +229,7 @@ def run(
     client: httpx.Client | None = None,
     on_progress: ProgressCallback | None = None,
     clock: Clock | None = None,
+    callback_base: str | None = None,
 ) -> Generation:
     """Run one generation and return its record.
 
@@ -213,7 +238,9 @@ def run(
     "processing"); `status()` and `resume()` (or a worker) follow it up.
     `timeout` (seconds) overrides the model's polling limit; `base_url` sends
     every request to another origin (the bundled fakes, a proxy). Without
-    `client`, this thread's shared client is used.
+    `client`, this thread's shared client is used. `callback_base` is the
+    public URL of a modelvault.webhooks receiver: the provider calls back there
+    and polling becomes the slow fallback.
     """
     module = get(model_id)
     validated(module, inputs)
@@ -221,6 +248,7 @@ def run(
     store = store if store is not None else default_store()
     generation_id = str(uuid.uuid4())
     session = session_for(module, store, key)
+    callback = callback_kwargs(module, session, generation_id, callback_base)
     try:
         with translated(module, generation_id, store, key):
             module.execute(
@@ -233,6 +261,7 @@ def run(
                 base_url=base_url,
                 on_progress=session.renewing(generation_id, on_progress),
                 timeout_s=timeout,
+                **callback,
                 **clock_kwargs(clock, aio=False),
             )
     finally:
@@ -252,6 +281,7 @@ async def run_async(
     client: httpx.AsyncClient | None = None,
     on_progress: ProgressCallback | None = None,
     clock: Clock | None = None,
+    callback_base: str | None = None,
 ) -> Generation:
     """The async twin of `run` (the model file's `execute_async`); without
     `client`, this event loop's shared client is used."""
@@ -261,6 +291,7 @@ async def run_async(
     store = store if store is not None else default_store()
     generation_id = str(uuid.uuid4())
     session = session_for(module, store, key)
+    callback = callback_kwargs(module, session, generation_id, callback_base)
     http = client if client is not None else await shared_async_client()
     # Template v3 files await the store: give them one that runs each call on
     # a thread. Older files call it synchronously (on the loop).
@@ -280,6 +311,7 @@ async def run_async(
                 base_url=base_url,
                 on_progress=writes.renewing(generation_id, on_progress),
                 timeout_s=timeout,
+                **callback,
                 **clock_kwargs(clock, aio=True),
             )
     finally:

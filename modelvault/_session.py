@@ -16,7 +16,7 @@ from typing import Any
 
 from modelvault._redact import redact
 from modelvault.errors import LeaseLostError
-from modelvault.store import TERMINAL, Generation, GenerationStore
+from modelvault.store import TERMINAL, Generation, GenerationStore, OutputState
 
 ProgressCallback = Callable[[str, float, float], None]
 _TERMINAL = frozenset(status.value for status in TERMINAL)
@@ -43,17 +43,29 @@ class SessionStore:
         # The creator's lease outlives the submit (see _leases.creation_ttl_s).
         self.create_ttl_s = ttl_s if create_ttl_s is None else create_ttl_s
         self.finished = False
+        # Fields this runtime adds to the new record (the callback token's hash).
+        self.create_extra: dict[str, Any] = {}
+        # Whether a completed record's outputs are to be copied (output_state).
+        self.copy_outputs = False
 
     def create_generation(self, record: Mapping[str, Any]) -> None:
         leased = {
             **redact(record, self._secret),
+            **self.create_extra,
             "lease_owner": self.owner,
             "lease_expires_at": self.wall_clock() + self.create_ttl_s,
         }
         self.store.create_generation(leased)
 
     def update_generation(self, generation_id: str, changes: Mapping[str, Any]) -> None:
-        self.store.update_generation(generation_id, redact(changes, self._secret))
+        written = redact(changes, self._secret)
+        if (
+            self.copy_outputs
+            and changes.get("status") == "completed"
+            and changes.get("outputs")
+        ):
+            written = {**written, "output_state": OutputState.PENDING.value}
+        self.store.update_generation(generation_id, written)
         # A terminal write clears the lease in the store itself.
         self.finished = changes.get("status") in _TERMINAL
 
