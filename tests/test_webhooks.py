@@ -20,6 +20,8 @@ from typing import Any
 
 import httpx
 import pytest
+from starlette.applications import Starlette
+from starlette.routing import Mount
 from webhook_support import (
     REPLICATE_SECRET,
     make_record,
@@ -390,3 +392,76 @@ def test_kie_signature_is_required_when_a_key_is_given(
         assert signed.status_code == 200, signed.text
         assert snapshot(store, gen)["status"] == "completed"
         assert KIE_KEY not in signed.text
+
+
+@needs_callbacks
+def test_mounted_in_an_application_under_a_prefix(tmp_path: Path) -> None:
+    """As the docs show it: Mount("/hooks", app=create_app(...)) inside the
+    application's own Starlette app, served by its own server."""
+    store = SQLiteStore(tmp_path / "generations.db")
+    hooks_app = create_app(store, replicate_secret=REPLICATE_SECRET)
+    app = Starlette(routes=[Mount("/hooks", app=hooks_app)])
+    token, digest = new_token()
+    gen = make_record(store, "runware", task_id="task-1", token_sha256=digest)
+    body = json.dumps(RUNWARE_BODY).encode()
+    with serve(app) as base:
+        assert post(base, f"runware/{gen}", body, token=token).status_code == 404
+        answer = post(base, f"hooks/runware/{gen}", body, token=token)
+        assert answer.status_code == 200, answer.text
+    assert snapshot(store, gen)["status"] == "completed"
+
+
+@needs_callbacks
+def test_concurrent_duplicates_finish_the_record_once(hooks: Hooks) -> None:
+    token, digest = new_token()
+    calls: list[str] = []
+
+    async def on_finished(record: Generation) -> None:  # a coroutine works too
+        calls.append(record.id)
+
+    with hooks(on_finished=on_finished) as (store, base):
+        gen = make_record(store, "kie_jobs", task_id="task-1", token_sha256=digest)
+        version = snapshot(store, gen)["version"]
+        body = json.dumps(KIE_JOBS_BODY).encode()
+        results: list[httpx.Response] = []
+
+        def deliver() -> None:
+            results.append(post(base, f"kie_jobs/{gen}", body, token=token))
+
+        threads = [threading.Thread(target=deliver) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+        assert sorted(r.status_code for r in results) == [200] * 8
+        kinds = sorted(r.json()["result"] for r in results)
+        assert kinds == ["finished"] + ["unchanged"] * 7
+        assert snapshot(store, gen)["version"] == version + 1
+        deadline = time.monotonic() + 10
+        while not calls and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert calls == [gen]
+
+
+@needs_callbacks
+def test_a_failing_on_finished_does_not_change_the_answer(
+    hooks: Hooks, caplog: pytest.LogCaptureFixture
+) -> None:
+    token, digest = new_token()
+    ran = threading.Event()
+
+    def on_finished(record: Generation) -> None:
+        ran.set()
+        raise RuntimeError("the copy went wrong")
+
+    with hooks(on_finished=on_finished) as (store, base):
+        gen = make_record(store, "runware", task_id="task-1", token_sha256=digest)
+        body = json.dumps(RUNWARE_BODY).encode()
+        answer = post(base, f"runware/{gen}", body, token=token)
+        assert answer.status_code == 200
+        assert ran.wait(10)
+        deadline = time.monotonic() + 10
+        while "on_finished failed" not in caplog.text:
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        assert snapshot(store, gen)["status"] == "completed"
