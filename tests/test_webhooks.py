@@ -8,7 +8,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import importlib.util
 import json
 import logging
 import threading
@@ -33,12 +32,6 @@ from webhook_support import (
 
 from modelvault.store import Generation, GenerationStore, SQLiteStore
 from modelvault.webhooks import create_app
-
-needs_callbacks = pytest.mark.skipif(
-    importlib.util.find_spec("modelvault._callbacks") is None,
-    reason="pending: modelvault._callbacks (token_matches, apply_callback) is "
-    "not on main yet",
-)
 
 Hooks = Callable[..., AbstractContextManager[tuple[GenerationStore, str]]]
 
@@ -184,7 +177,6 @@ def test_a_generation_of_another_provider_is_404(hooks: Hooks) -> None:
 # --- the token, the body and the state machine (need modelvault._callbacks) ---
 
 
-@needs_callbacks
 @pytest.mark.parametrize("provider", ["replicate", "runware", "kie_jobs", "kie_veo"])
 def test_a_missing_or_wrong_token_is_401(hooks: Hooks, provider: str) -> None:
     token, digest = new_token()
@@ -204,7 +196,6 @@ def test_a_missing_or_wrong_token_is_401(hooks: Hooks, provider: str) -> None:
         assert answer.status_code == 401
 
 
-@needs_callbacks
 def test_a_body_that_is_not_json_is_400(hooks: Hooks) -> None:
     token, digest = new_token()
     with hooks() as (store, base):
@@ -215,7 +206,6 @@ def test_a_body_that_is_not_json_is_400(hooks: Hooks) -> None:
         assert snapshot(store, gen) == before
 
 
-@needs_callbacks
 def test_replicate_delivery_finishes_once_and_duplicates_change_nothing(
     hooks: Hooks, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -265,7 +255,6 @@ def test_replicate_delivery_finishes_once_and_duplicates_change_nothing(
     assert REPLICATE_SECRET.removeprefix("whsec_") not in logged
 
 
-@needs_callbacks
 def test_a_body_about_another_task_is_409(hooks: Hooks) -> None:
     token, digest = new_token()
     with hooks() as (store, base):
@@ -277,7 +266,6 @@ def test_a_body_about_another_task_is_409(hooks: Hooks) -> None:
         assert snapshot(store, gen) == before
 
 
-@needs_callbacks
 def test_a_not_final_delivery_is_202_and_leaves_the_record_running(
     hooks: Hooks,
 ) -> None:
@@ -327,7 +315,6 @@ RUNWARE_BODY = {
 }
 
 
-@needs_callbacks
 @pytest.mark.parametrize(
     ("provider", "payload"),
     [("runware", RUNWARE_BODY), ("kie_jobs", KIE_JOBS_BODY), ("kie_veo", KIE_VEO_BODY)],
@@ -364,7 +351,6 @@ def sign_kie(
     }
 
 
-@needs_callbacks
 @pytest.mark.parametrize(
     ("provider", "payload"), [("kie_jobs", KIE_JOBS_BODY), ("kie_veo", KIE_VEO_BODY)]
 )
@@ -394,7 +380,6 @@ def test_kie_signature_is_required_when_a_key_is_given(
         assert KIE_KEY not in signed.text
 
 
-@needs_callbacks
 def test_mounted_in_an_application_under_a_prefix(tmp_path: Path) -> None:
     """As the docs show it: Mount("/hooks", app=create_app(...)) inside the
     application's own Starlette app, served by its own server."""
@@ -411,7 +396,6 @@ def test_mounted_in_an_application_under_a_prefix(tmp_path: Path) -> None:
     assert snapshot(store, gen)["status"] == "completed"
 
 
-@needs_callbacks
 def test_concurrent_duplicates_finish_the_record_once(hooks: Hooks) -> None:
     token, digest = new_token()
     calls: list[str] = []
@@ -443,7 +427,6 @@ def test_concurrent_duplicates_finish_the_record_once(hooks: Hooks) -> None:
         assert calls == [gen]
 
 
-@needs_callbacks
 def test_a_failing_on_finished_does_not_change_the_answer(
     hooks: Hooks, caplog: pytest.LogCaptureFixture
 ) -> None:

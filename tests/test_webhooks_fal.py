@@ -5,7 +5,6 @@ receiver runs under a real uvicorn server."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import time
 from collections.abc import Callable, Iterator
@@ -18,12 +17,6 @@ from webhook_support import FalKey, JwksServer, make_record, new_token, post, se
 
 from modelvault.store import GenerationStore, SQLiteStore
 from modelvault.webhooks import create_app
-
-needs_callbacks = pytest.mark.skipif(
-    importlib.util.find_spec("modelvault._callbacks") is None,
-    reason="pending: modelvault._callbacks (token_matches, apply_callback) is "
-    "not on main yet",
-)
 
 BODY = json.dumps(
     {
@@ -177,7 +170,6 @@ def test_keys_from_any_of_several_urls_verify(hooks: Hooks) -> None:
             assert (broken.hits, good.hits) == (1, 1)
 
 
-@needs_callbacks
 def test_a_signed_delivery_finishes_the_generation_once(hooks: Hooks) -> None:
     key = FalKey("k1")
     with JwksServer([key]) as jwks, hooks(jwks.url) as (store, base, _receiver):

@@ -14,13 +14,15 @@ answers (none of them changes a record):
 then `modelvault._callbacks.apply_callback` finishes the record through the
 store's state machine with the model file's own parser: 200 when finished or
 already finished (a duplicate changes nothing), 202 when not final yet, 409
-when the body is about another task. Store calls run in worker threads.
+when apply_callback refuses it (another task's body, one the model file cannot
+read, a model file without callbacks), 503 when the record is not ready for it
+yet or the store is unavailable (the provider retries). Store calls run in
+worker threads; `on_finished(generation)` runs after the answer is sent.
 """
 
 from __future__ import annotations
 
 import asyncio
-import importlib
 import inspect
 import json
 import logging
@@ -36,6 +38,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from modelvault._callbacks import CallbackRefusedError, apply_callback, token_matches
 from modelvault._catalog import default_catalog
 from modelvault.errors import (
     CatalogError,
@@ -152,9 +155,8 @@ class Receiver:
                 f"no generation {generation_id[:MAX_ID_LENGTH]!r} "
                 f"for provider {provider}",
             )
-        callbacks = _callbacks()
         token = request.query_params.get("token")
-        if not callbacks.token_matches(token, record.callback_token_sha256):
+        if not token_matches(token, record.callback_token_sha256):
             raise RefusalError(
                 401,
                 "the callback token is missing or wrong (give "
@@ -170,16 +172,16 @@ class Receiver:
             return Answer(200, {"result": "duplicate", "generation_id": generation_id})
         try:
             result = await asyncio.to_thread(
-                callbacks.apply_callback, self.store, record, payload
+                apply_callback, self.store, record, payload
             )
-        except callbacks.CallbackRefusedError as exc:
+        except CallbackRefusedError as exc:
             # retry_later: the record is not ready for it yet (the provider
             # retries); otherwise the body is about another task or unreadable.
             raise RefusalError(503 if exc.retry_later else 409, str(exc)) from None
-        kind = str(result.kind)
+        kind = result.kind
         if kind in ("finished", "unchanged") and delivery_id:
             self._remember(key)
-        generation: Generation = result.generation
+        generation = result.generation
         return Answer(
             202 if kind == "not_final" else 200,
             {
@@ -222,18 +224,6 @@ def _provider_of(record: Generation) -> str | None:
         return default_catalog().resolve(record.model_id).provider
     except (UnknownModelError, CatalogError):
         return None
-
-
-def _callbacks() -> Any:
-    """modelvault._callbacks (token hashing and applying a callback)."""
-    try:
-        return importlib.import_module("modelvault._callbacks")
-    except ImportError:
-        raise RefusalError(
-            503,
-            "this modelvault cannot apply callbacks yet "
-            "(modelvault._callbacks is missing)",
-        ) from None
 
 
 def create_app(
