@@ -45,17 +45,44 @@ carries Retry-After), "malformed" (non-JSON 200), "drop" (connection closed
 unanswered), "latency" (delay, then a normal answer), each for `times`
 requests. A wrong or missing key gets the family's documented 401.
 
+Callbacks: a submit that carries the provider's callback field (Replicate
+`webhook` + `webhook_events_filter`, fal `?fal_webhook=`, Runware `webhookURL`,
+kie.ai `callBackUrl`) makes a task that completes `callback_delay_s` after its
+submit (polls before then answer the pending states) and is delivered, from a
+background thread over real HTTP, as the provider documents it: the
+prediction object signed per Standard Webhooks (Replicate; secret
+`fake.webhook_secret`, also at GET /v1/webhooks/default/secret), fal's
+`{request_id, gateway_request_id, status, payload, error}` signed with ED25519
+(public keys at `fake.jwks_url`; `fake.rotate_signing_key()`), Runware's
+`{"data": [item]}` per result, kie's `{code, msg, data}` (unsigned unless
+`kie_webhook_hmac_key` is set). Successes, failures and the family's other
+documented ends are delivered; a non-2xx answer is retried
+(`callback_retries`, `callback_retry_delay_s`). `fake.deliveries` records
+every attempt (url, headers, body bytes, answer, times, and the task's
+completion time on the monotonic clock); `fake.redeliver(i, body=...,
+headers=..., timestamp=..., sign=...)` re-sends one as is (a duplicate),
+re-signed with an old timestamp (stale), with a tampered body under the old
+signature (forged), and so on; `wait_for_deliveries(n)` waits for them.
+
+Output files: `GET /files/<name>` on any fake answers deterministic bytes
+(`output_size`, content type from the extension, `output_break_after` to break
+the download) and `serve_outputs=True` points result URLs there;
+`fake.file_bytes(url)` is what a download should store.
+
 `PostgresCluster` starts a throwaway PostgreSQL (initdb in a temp folder, a free
 loopback port; as the `postgres` user when run as root) for tests of
 PostgresStore and the worker fleet: `with PostgresCluster() as pg:
 PostgresStore(pg.dsn())`.
 
-Only the standard library is used; nothing here is imported by `import
-modelvault`.
+Only the standard library is used (fal's ED25519 signing imports
+`cryptography` when a fal key is first needed); nothing here is imported by
+`import modelvault`.
 """
 
+from modelvault.testing._deliveries import Delivery
 from modelvault.testing._fake import FakeProvider
 from modelvault.testing._jsonschema import SchemaError, validate
+from modelvault.testing._knobs import DEFAULT_WEBHOOK_SECRET
 from modelvault.testing._postgres import PostgresCluster, PostgresUnavailableError
 from modelvault.testing._providers import FakeProviders, fake_providers
 from modelvault.testing._schemas import ProviderSchema, all_schemas, schema_for
@@ -77,8 +104,10 @@ from modelvault.testing._types import (
 
 __all__ = [
     "DEFAULT_API_KEY",
+    "DEFAULT_WEBHOOK_SECRET",
     "FAMILIES",
     "REDACTED",
+    "Delivery",
     "FakeProvider",
     "FakeProviders",
     "FakeTask",

@@ -13,6 +13,7 @@ import ssl
 import threading
 from collections.abc import Sequence
 
+from modelvault.testing._fake_callbacks import CallbackSide
 from modelvault.testing._fal import FalQueueApi
 from modelvault.testing._family import FamilyApi, TaskBook
 from modelvault.testing._http import (
@@ -24,6 +25,7 @@ from modelvault.testing._http import (
     redact_headers,
 )
 from modelvault.testing._kie import KieJobsApi, KieVeoApi
+from modelvault.testing._knobs import DEFAULT_FAL_USER_ID, DEFAULT_WEBHOOK_SECRET
 from modelvault.testing._replicate import ReplicateApi
 from modelvault.testing._runware import RunwareApi
 from modelvault.testing._types import (
@@ -51,7 +53,7 @@ _APIS: dict[Family, type[FamilyApi]] = {
 }
 
 
-class FakeProvider(Serving):
+class FakeProvider(CallbackSide, Serving):
     """A loopback fake of one provider API family.
 
     Use as a context manager (or `start()`/`stop()`); point a model file at it
@@ -97,6 +99,34 @@ class FakeProvider(Serving):
                    getResponse: "errors" (top-level errors array, default) or
                    "data" (data: [{"status": "error", "error": {code, message}}]).
 
+    Callbacks (a submit carrying the provider's callback field: Replicate
+    `webhook` [+ `webhook_events_filter`], fal `?fal_webhook=`, Runware
+    `webhookURL`, kie `callBackUrl`): the task completes `callback_delay_s`
+    after its submit (polls before then answer the pending states, after it the
+    end), and the fake POSTs the provider's documented body to the URL from a
+    background thread, signed as the provider signs (`_signing`). Records:
+    `deliveries`; helpers: `wait_for_deliveries`, `redeliver`.
+      callback_delay_s  submit-to-completion time of a callback task (0.05).
+      callback_retries, callback_retry_delay_s  a non-2xx answer or a
+                   connection error is retried this many times, the delay
+                   doubling (3, 0.05 s).
+      callback_timeout_s  how long a receiver may take to answer (15 s, kie's).
+      webhook_secret  Replicate's "whsec_..." signing secret (also served at
+                   GET /v1/webhooks/default/secret).
+      fal_user_id  fal's X-Fal-Webhook-User-Id. The fal fake's ED25519 keys are
+                   published at `jwks_url`; `rotate_signing_key()` changes them.
+      fal_payload_error  fal's payload-serialization failure shape.
+      kie_webhook_hmac_key  kie.ai's optional HMAC signature (None: unsigned).
+      veo_callback_fail_code  the `code` of a failed Veo callback (400 | 422 |
+                   500 | 501).
+    Output files: `GET /files/<name>` serves deterministic bytes (`file_bytes`).
+      serve_outputs  result URLs point at this fake's files route instead of
+                   https://cdn.fake-<family>.test/ (False).
+      output_size  bytes per file (2048); output_break_after  close the
+                   connection after that many bytes (None: never; -1 resets).
+    `callback_workers` and `callback_ssl_context` (constructor only): sender
+    threads, and the client context for https callback URLs.
+
     `ssl_context` (constructor only): serve HTTPS with this server-side context
     (`base_url` then starts with https://), for clients that insist on TLS.
     """
@@ -119,6 +149,20 @@ class FakeProvider(Serving):
         kie_invisible_polls: int = 1,
         runware_error_shape: RunwareErrorShape = "errors",
         ssl_context: ssl.SSLContext | None = None,
+        callback_delay_s: float = 0.05,
+        callback_retries: int = 3,
+        callback_retry_delay_s: float = 0.05,
+        callback_timeout_s: float = 15.0,
+        webhook_secret: str = DEFAULT_WEBHOOK_SECRET,
+        fal_user_id: str = DEFAULT_FAL_USER_ID,
+        fal_payload_error: bool = False,
+        kie_webhook_hmac_key: str | None = None,
+        veo_callback_fail_code: int = 501,
+        serve_outputs: bool = False,
+        output_size: int = 2048,
+        output_break_after: int | None = None,
+        callback_workers: int = 8,
+        callback_ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         if family not in FAMILIES:
             raise ValueError(f"family must be one of {FAMILIES}, got {family!r}")
@@ -141,9 +185,22 @@ class FakeProvider(Serving):
             validate_requests=validate_requests,
             kie_invisible_polls=kie_invisible_polls,
             runware_error_shape=runware_error_shape,
+            callback_delay_s=callback_delay_s,
+            callback_retries=callback_retries,
+            callback_retry_delay_s=callback_retry_delay_s,
+            callback_timeout_s=callback_timeout_s,
+            webhook_secret=webhook_secret,
+            fal_user_id=fal_user_id,
+            fal_payload_error=fal_payload_error,
+            kie_webhook_hmac_key=kie_webhook_hmac_key,
+            veo_callback_fail_code=veo_callback_fail_code,
+            serve_outputs=serve_outputs,
+            output_size=output_size,
+            output_break_after=output_break_after,
         )
         self._ssl_context = ssl_context
         self._initial = dataclasses.replace(self._book.config)
+        self._init_callbacks(workers=callback_workers, ssl_context=callback_ssl_context)
         self._faults = FaultQueue()
         self._requests: list[RecordedRequest] = []
         self._submit_count = 0
@@ -156,12 +213,14 @@ class FakeProvider(Serving):
             self._stopping.clear()
             self._server = LoopbackServer(self._dispatch, ssl_context=self._ssl_context)
             self._server.start(name=f"fake-{self.family}")
+            self._courier.start(name=f"fake-{self.family}-callbacks")
         return self
 
     def stop(self) -> None:
         """Stop serving and close every open connection (quick; idempotent)."""
         if self._server is not None:
             self._stopping.set()
+            self._courier.stop()
             self._server.stop()
             self._server = None
 
@@ -189,9 +248,36 @@ class FakeProvider(Serving):
         validate_requests: bool | None = None,
         kie_invisible_polls: int | None = None,
         runware_error_shape: RunwareErrorShape | None = None,
+        callback_delay_s: float | None = None,
+        callback_retries: int | None = None,
+        callback_retry_delay_s: float | None = None,
+        callback_timeout_s: float | None = None,
+        webhook_secret: str | None = None,
+        fal_user_id: str | None = None,
+        fal_payload_error: bool | None = None,
+        kie_webhook_hmac_key: str | None = None,
+        veo_callback_fail_code: int | None = None,
+        serve_outputs: bool | None = None,
+        output_size: int | None = None,
+        output_break_after: int | None = None,
     ) -> None:
-        """Change knobs for tasks submitted from now on (None keeps a knob)."""
+        """Change knobs for tasks submitted from now on (None keeps a knob;
+        the callback knobs also apply to deliveries not yet sent)."""
         with self._lock:
+            self._book.knobs.update(
+                callback_delay_s=callback_delay_s,
+                callback_retries=callback_retries,
+                callback_retry_delay_s=callback_retry_delay_s,
+                callback_timeout_s=callback_timeout_s,
+                webhook_secret=webhook_secret,
+                fal_user_id=fal_user_id,
+                fal_payload_error=fal_payload_error,
+                kie_webhook_hmac_key=kie_webhook_hmac_key,
+                veo_callback_fail_code=veo_callback_fail_code,
+                serve_outputs=serve_outputs,
+                output_size=output_size,
+                output_break_after=output_break_after,
+            )
             self._book.config.update(
                 self.family,
                 polls=polls,
@@ -275,17 +361,21 @@ class FakeProvider(Serving):
             return dataclasses.replace(self._book.tasks[task_id])
 
     def reset(self) -> None:
-        """Forget requests, tasks, counters and faults; restore the knobs given
-        to the constructor."""
+        """Forget requests, tasks, counters, faults and callback deliveries
+        (pending ones are dropped); restore the knobs given to the constructor."""
         with self._lock:
             self._book.config = dataclasses.replace(self._initial)
             self._book.tasks.clear()
             self._requests.clear()
             self._faults.clear()
             self._submit_count = 0
+            self._reset_callbacks()
 
     # -- dispatch --------------------------------------------------------------
     def _dispatch(self, req: Incoming) -> Reply:
+        side = self._side_reply(req)
+        if side is not None:
+            return side
         api = self._api
         with self._lock:
             phase, task_id = api.classify(req)
@@ -304,6 +394,7 @@ class FakeProvider(Serving):
                 reply = api.auth_error()
             else:
                 reply = api.handle(req, phase)
+                self._schedule_callbacks()
             self._requests.append(
                 RecordedRequest(
                     method=req.method,

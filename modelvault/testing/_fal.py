@@ -22,16 +22,29 @@ docs.fal.ai/documentation/model-apis/inference/queue; PROVIDERS.md):
 - Checked against the official fal-client (tests/test_official_clients.py):
   it reads `queue_position` on IN_QUEUE and `logs` on IN_PROGRESS/COMPLETED as
   required keys, and takes status/response/cancel URLs from the submit answer.
+- Webhooks (docs.fal.ai/model-apis/model-endpoints/webhooks; the same text on
+  docs.fal.ai/model-endpoints/webhooks): the submit URL's `?fal_webhook=<url>`
+  query parameter (fal_client's `webhook_url=` sends just that). When the
+  request is done, fal POSTs `{request_id, gateway_request_id, status: "OK" |
+  "ERROR", payload, error}`: OK carries the result as `payload` (what GET
+  .../requests/{id} answers) and `error: null`; ERROR carries `error` ("Invalid
+  status code: 422" in the docs' example) and the error body as `payload`
+  ({"detail": [...]}). When the payload cannot be serialized, `payload` is null
+  and `payload_error` says why (`fal_payload_error=True` sends that). Signed
+  with ED25519 (`_signing`), keys served as a JWKS at /.well-known/jwks.json on
+  this fake. Whether fal calls back for a cancelled request, and with what, is
+  not documented: the fake sends ERROR with "Request was cancelled".
 """
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from modelvault.testing._family import ApiError, FamilyApi
+from modelvault.testing._family import ApiError, FamilyApi, is_callback_url
 from modelvault.testing._http import Incoming, Reply, json_reply
 from modelvault.testing._jsonschema import SchemaError
 from modelvault.testing._types import FakeTask, OutputKind, Phase
@@ -135,6 +148,7 @@ class FalQueueApi(FamilyApi):
                     task, json_reply(400, {"status": "ALREADY_COMPLETED"})
                 )
             task.canceled = True
+            self.cancel_callback(task)
             cancel = json_reply(202, {"status": "CANCELLATION_REQUESTED"})
             return self._about(task, cancel)
         if task is None:
@@ -173,6 +187,16 @@ class FalQueueApi(FamilyApi):
                 return self.error(404, f"Application {endpoint!r} not found")
             if errors:
                 return self._refused(errors)
+        webhook = req.query.get("fal_webhook")
+        if webhook is not None and not is_callback_url(webhook):
+            detail = [
+                {
+                    "loc": ["query", "fal_webhook"],
+                    "msg": "fal_webhook must be an absolute http(s) URL",
+                    "type": "url_parsing",
+                }
+            ]
+            return json_reply(422, {"detail": detail})
         count = req.json.get("num_images", 1)
         task = self.new_task(
             str(uuid.uuid4()),
@@ -181,6 +205,7 @@ class FalQueueApi(FamilyApi):
             [req.path],
             count=count if isinstance(count, int) else 1,
         )
+        self.attach_callback(task, webhook)
         submitted = {
             "status": "IN_QUEUE",
             "request_id": task.id,
@@ -241,3 +266,31 @@ class FalQueueApi(FamilyApi):
         else:
             reply = json_reply(200, _output(task), task_id=task.id)
         return self._about(task, reply)
+
+    # -- callbacks -------------------------------------------------------------------
+    def callback_payloads(self, task: FakeTask, event: str) -> list[Any]:
+        body: dict[str, Any] = {
+            "request_id": task.id,
+            "gateway_request_id": task.id,
+        }
+        outcome = self.outcome_now(task)
+        if outcome == "success":
+            body.update(status="OK", payload=_output(task), error=None)
+        elif outcome == "failed":
+            status = self.config.fal_error_status
+            failure = json.loads(self.error(status, task.error_message).body)
+            body.update(
+                status="ERROR", payload=failure, error=f"Invalid status code: {status}"
+            )
+        else:  # canceled: undocumented for webhooks
+            body.update(
+                status="ERROR",
+                payload={"detail": "Request was cancelled"},
+                error="Request was cancelled",
+            )
+        if self.book.knobs.fal_payload_error:
+            body["payload"] = None
+            body["payload_error"] = (
+                "Failed to serialize the payload: the result is not valid JSON"
+            )
+        return [body]

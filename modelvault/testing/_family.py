@@ -5,6 +5,11 @@ A family module subclasses `FamilyApi` with its routes (`classify`, `route`),
 its pending states and its documented error body (`render_error`); the base
 class keeps the tasks, their progression, adoption of unknown ids, auth and
 fault answers. Methods run under the owning fake's lock.
+
+Callbacks: a family's submit hands the provider's callback field to
+`attach_callback`; such a task completes by time (`callback_delay_s` after its
+submit) instead of by poll count, and the family says what it delivers
+(`callback_plan`: events and when; `callback_payloads`: the bodies).
 """
 
 from __future__ import annotations
@@ -15,9 +20,11 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 from modelvault.testing._http import Incoming, Reply, fault_reply, header
 from modelvault.testing._jsonschema import SchemaError
+from modelvault.testing._knobs import CallbackKnobs
 from modelvault.testing._schemas import ProviderSchema, schema_for
 from modelvault.testing._types import Config, FakeTask, Family, Fault, OutputKind, Phase
 
@@ -75,6 +82,18 @@ class TaskBook:
     base_url: Callable[[], str]
     config: Config
     tasks: dict[str, FakeTask] = field(default_factory=dict)
+    knobs: CallbackKnobs = field(default_factory=CallbackKnobs)
+    # Task ids whose callbacks the owning fake must schedule / bring forward.
+    callbacks_new: list[str] = field(default_factory=list)
+    callbacks_expedite: list[str] = field(default_factory=list)
+
+
+def is_callback_url(value: Any) -> bool:
+    """Whether `value` is an absolute http(s) URL (what a callback must be)."""
+    if not isinstance(value, str):
+        return False
+    parts = urlsplit(value)
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
 
 
 class FamilyApi(ABC):
@@ -156,6 +175,8 @@ class FamilyApi(ABC):
         if task is None:  # an adopted task with polls=0 finishes on its first poll
             cfg = self.config
             return bool(task_id) and cfg.adopt_unknown_tasks and cfg.polls == 0
+        if task.completes_at is not None:
+            return task.finished
         return task.polls >= task.polls_needed
 
     # -- request validation --------------------------------------------------------
@@ -182,9 +203,13 @@ class FamilyApi(ABC):
     ) -> FakeTask:
         cfg, family = self.config, self.book.family
         kind = cfg.output_kind or infer_kind(*kind_hints)
+        origin = (
+            f"{self.book.base_url()}/files"
+            if self.book.knobs.serve_outputs
+            else f"https://cdn.fake-{family.replace('_', '-')}.test"
+        )
         urls = cfg.result_urls or tuple(
-            f"https://cdn.fake-{family.replace('_', '-')}.test/"
-            f"{task_id}/output-{i}.{EXTENSIONS[kind]}"
+            f"{origin}/{task_id}/output-{i}.{EXTENSIONS[kind]}"
             for i in range(max(count, 1))
         )
         task = FakeTask(
@@ -199,6 +224,7 @@ class FamilyApi(ABC):
             error_message=cfg.error_message or "the fake was told to fail this task",
             created_at=time.time(),
             state=self.pending[0],
+            started_mono=time.monotonic(),
         )
         self.book.tasks[task_id] = task
         return task
@@ -220,9 +246,49 @@ class FamilyApi(ABC):
             return "canceled"
         index = task.polls
         task.polls += 1
+        if task.completes_at is not None:  # a callback task: completes by time
+            now, start = time.monotonic(), task.started_mono
+            if now < task.completes_at:
+                states, span = self.pending, task.completes_at - start
+                task.state = states[int((now - start) / span * len(states))]
+                return "pending"
+            task.state = task.outcome
+            return task.outcome
         if index < task.polls_needed:
             states = self.pending
             task.state = states[index * len(states) // task.polls_needed]
             return "pending"
         task.state = task.outcome
         return task.outcome
+
+    # -- callbacks -------------------------------------------------------------------
+    def attach_callback(
+        self, task: FakeTask, url: str | None, events: Sequence[str] = ("completed",)
+    ) -> None:
+        """Make `task` a callback task delivering `events` to `url` (None: none)."""
+        if not url:
+            return
+        task.callback_url = url
+        task.callback_events = tuple(events)
+        task.completes_at = task.started_mono + self.book.knobs.callback_delay_s
+        self.book.callbacks_new.append(task.id)
+
+    def cancel_callback(self, task: FakeTask) -> None:
+        """A callback task was canceled: it ends now, its completion goes out."""
+        if task.completes_at is not None:
+            task.completes_at = min(task.completes_at, time.monotonic())
+        if task.callback_url:
+            self.book.callbacks_expedite.append(task.id)
+
+    def callback_plan(self, task: FakeTask) -> list[tuple[str, float]]:
+        """The events a callback task delivers, with when (monotonic), in order."""
+        assert task.completes_at is not None
+        return [("completed", task.completes_at)]
+
+    def callback_payloads(self, task: FakeTask, event: str) -> list[Any]:
+        """The JSON bodies of one event (several: one delivery each); [] skips it."""
+        raise NotImplementedError(f"{self.book.family} delivers no callbacks")
+
+    def outcome_now(self, task: FakeTask) -> str:
+        """The end a finished task reached: "canceled" or its outcome."""
+        return "canceled" if task.canceled else task.outcome

@@ -15,7 +15,7 @@ import socket
 import ssl
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import suppress
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -45,7 +45,11 @@ _SECRET_HEADERS = {"authorization", "x-api-key", "proxy-authorization"}
 
 @dataclass
 class Reply:
-    """What to answer: a status, a body and headers, or `drop` the connection."""
+    """What to answer: a status, a body and headers, or `drop` the connection.
+
+    A streamed reply (`chunks`, with its full `length` as Content-Length) is
+    written chunk by chunk; `break_after` closes the connection once that many
+    body bytes are out (a download that breaks halfway)."""
 
     status: int
     body: bytes
@@ -53,6 +57,9 @@ class Reply:
     content_type: str = "application/json"
     drop: bool = False
     task_id: str | None = None
+    chunks: Callable[[], Iterator[bytes]] | None = None
+    length: int | None = None
+    break_after: int | None = None
 
 
 @dataclass
@@ -263,13 +270,36 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self.send_response(reply.status, STATUS_TEXT.get(reply.status))
         self.send_header("Content-Type", reply.content_type)
-        self.send_header("Content-Length", str(len(reply.body)))
+        length = len(reply.body) if reply.length is None else reply.length
+        self.send_header("Content-Length", str(length))
         for name, value in reply.headers.items():
             self.send_header(name, value)
         self.end_headers()
-        self.wfile.write(reply.body)
+        if self.command == "HEAD":
+            return
+        if reply.chunks is None:
+            self.wfile.write(reply.body)
+        else:
+            self._stream(reply)
+
+    def _stream(self, reply: Reply) -> None:
+        assert reply.chunks is not None
+        sent, limit = 0, reply.break_after
+        for chunk in reply.chunks():
+            if limit is not None and sent + len(chunk) >= limit:
+                self.wfile.write(chunk[: limit - sent])
+                self.wfile.flush()
+                self.close_connection = True
+                with suppress(OSError):
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                return
+            self.wfile.write(chunk)
+            sent += len(chunk)
 
     def do_GET(self) -> None:
+        self._handle()
+
+    def do_HEAD(self) -> None:
         self._handle()
 
     def do_POST(self) -> None:

@@ -17,6 +17,24 @@ Contract, as kie.ai documents it (docs.kie.ai; PROVIDERS.md):
   answers (default 1) precede the task's states waiting/queuing/generating ->
   success/fail. Whether kie's HTTP status mirrors `code` here is unconfirmed:
   `kie_http_status` covers both.
+- Callbacks: `callBackUrl` in the createTask / generate body (in each published
+  schema). Both POST JSON when the task ends, success or failure, with a 15 s
+  timeout (docs.kie.ai/veo3-api/generate-veo-3-video-callbacks). Veo: success
+  `{"code": 200, "msg": "Veo3.1 video generated successfully.", "data":
+  {"taskId", "info": {"resultUrls", "originUrls", "resolution"},
+  "fallbackFlag": false}}`; failure `{"code": 400 | 422 | 500 | 501, "msg":
+  <reason>, "data": {"taskId", "fallbackFlag": false}}` (the failure example
+  is in copies of that page; `veo_callback_fail_code` picks the code; the
+  page's OpenAPI types resultUrls as a string while its examples show a list:
+  the fake sends a list). Market jobs: the pages say only "System will POST
+  task status and results to this URL when generation completes"
+  (docs.kie.ai/market/...: callBackUrl); the body is not shown. Public kie
+  integrations read it as the recordInfo answer, `{"code", "msg", "data":
+  {taskId, model, state, param, resultJson, failCode, failMsg, ...}}`, which
+  the fake sends: code 200 with state "success", or code 501 ("Generation
+  Failed" in kie's code list) with state "fail" (unconfirmed). Unsigned by
+  default; kie's optional HMAC (docs.kie.ai/common-api/webhook-verification)
+  is sent when `kie_webhook_hmac_key` is set (`_signing`).
 """
 
 from __future__ import annotations
@@ -28,7 +46,7 @@ from abc import abstractmethod
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from modelvault.testing._family import ApiError, FamilyApi
+from modelvault.testing._family import ApiError, FamilyApi, is_callback_url
 from modelvault.testing._http import Incoming, Reply, json_reply
 from modelvault.testing._types import FakeTask, Phase
 
@@ -75,8 +93,12 @@ class _KieApi(FamilyApi):
             problem = problem or self.check(body)
             if problem is not None:
                 return self.error(422, problem)
+            callback = body.get("callBackUrl")
+            if callback is not None and not is_callback_url(callback):
+                return self.error(422, "callBackUrl must be an absolute http(s) URL")
             task = self.new_task(self.new_id(), req.path, body, self.kind_hints(body))
             task.hidden_polls = self.invisible_polls()
+            self.attach_callback(task, callback)
             return self.ok({"taskId": task.id}, task.id)
         if phase == "poll":
             task_id = req.query.get("taskId", "")
@@ -174,6 +196,13 @@ class KieJobsApi(_KieApi):
             data["completeTime"] = now
         return data
 
+    def callback_payloads(self, task: FakeTask, event: str) -> list[Any]:
+        outcome = self.outcome_now(task)
+        data = self.record(task, outcome)
+        if outcome == "success":
+            return [{"code": 200, "msg": "success", "data": data}]
+        return [{"code": 501, "msg": task.error_message, "data": data}]
+
 
 class KieVeoApi(_KieApi):
     """kie.ai Veo 3.1: POST /api/v1/veo/generate, GET .../record-info."""
@@ -233,3 +262,22 @@ class KieVeoApi(_KieApi):
             data["errorMessage"] = task.error_message
             data["completeTime"] = _now_ms()
         return data
+
+    def callback_payloads(self, task: FakeTask, event: str) -> list[Any]:
+        if self.outcome_now(task) == "success":
+            info = {
+                "resultUrls": list(task.result_urls),
+                "originUrls": [],
+                "resolution": "720p",
+            }
+            data = {"taskId": task.id, "info": info, "fallbackFlag": False}
+            return [
+                {
+                    "code": 200,
+                    "msg": "Veo3.1 video generated successfully.",
+                    "data": data,
+                }
+            ]
+        code = self.book.knobs.veo_callback_fail_code
+        data = {"taskId": task.id, "fallbackFlag": False}
+        return [{"code": code, "msg": task.error_message, "data": data}]

@@ -23,6 +23,18 @@ Contract, as Runware documents it:
   getResponse, treats `pending` as running, raises on either failure shape and
   maps the refusal codes above to its "validation" category; no disagreement
   was found. The SDK also speaks WebSocket; only REST is exercised here.
+- Webhooks (runware.ai/docs/platform/webhooks; each task type's `webhookURL`
+  parameter, e.g. runware.ai/docs/image-inference/api-reference): a task's
+  `webhookURL` (in the published schema of every model here). The task is
+  processed asynchronously, the submit answer is the acknowledgement, and
+  Runware POSTs "the complete task response as JSON"; "for batch requests with
+  multiple results, each completed item triggers a separate webhook call". The
+  docs show no example body: the fake sends the API's own envelope with one
+  item, {"data": [item]}, per result (public integrations read it so), and a
+  failed task as the API reports one ({"errors": [...]}, or with
+  runware_error_shape="data" {"data": [{"status": "error", ...}]}): the failure
+  body is unconfirmed. Unsigned: the docs advise a token in the URL's query.
+  A non-2xx answer is retried (schedule not documented).
 """
 
 from __future__ import annotations
@@ -31,7 +43,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from modelvault.testing._family import ApiError, FamilyApi
+from modelvault.testing._family import ApiError, FamilyApi, is_callback_url
 from modelvault.testing._http import Incoming, Reply, json_reply
 from modelvault.testing._types import FakeTask, Phase
 
@@ -182,6 +194,15 @@ class RunwareApi(FamilyApi):
             refused = self._validate(item, task_type, task_uuid)
             if refused is not None:
                 return refused
+            webhook = item.get("webhookURL")
+            if webhook is not None and not is_callback_url(webhook):
+                return self._refuse(
+                    "webhookURL must be an absolute http(s) URL",
+                    "invalidWebhookURL",
+                    task_type,
+                    task_uuid,
+                    parameter="webhookURL",
+                )
             count = item.get("numberResults", 1)
             task = self.new_task(
                 task_uuid,
@@ -190,7 +211,8 @@ class RunwareApi(FamilyApi):
                 [task_type],
                 count=count if isinstance(count, int) else 1,
             )
-            if item.get("deliveryMethod") == "async":
+            self.attach_callback(task, webhook)
+            if item.get("deliveryMethod") == "async" or webhook is not None:
                 acks.append({"taskType": task_type, "taskUUID": task_uuid})
             else:
                 sync.append(task)
@@ -263,3 +285,10 @@ class RunwareApi(FamilyApi):
             for url in task.result_urls
         ]
         return items, []
+
+    # -- callbacks -------------------------------------------------------------------
+    def callback_payloads(self, task: FakeTask, event: str) -> list[Any]:
+        data, errors = self._items(task, self.outcome_now(task))
+        if errors:
+            return [{"errors": errors}]
+        return [{"data": [item]} for item in data]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
@@ -91,10 +92,20 @@ class FakeTask:
     canceled: bool = False
     state: str = ""
     hidden_polls: int = 0  # kie market jobs: polls answered "recordInfo is null"
+    # Callbacks: a task submitted with the provider's callback field completes by
+    # time (at `completes_at`, on the monotonic clock) instead of by poll count.
+    started_mono: float = 0.0
+    callback_url: str | None = None
+    callback_events: tuple[str, ...] = ()
+    completes_at: float | None = None
 
     @property
     def finished(self) -> bool:
-        return self.canceled or self.polls > self.polls_needed
+        if self.canceled:
+            return True
+        if self.completes_at is not None:
+            return time.monotonic() >= self.completes_at
+        return self.polls > self.polls_needed
 
 
 @dataclass
