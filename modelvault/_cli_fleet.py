@@ -15,6 +15,7 @@ from typing import Any
 import click
 
 from modelvault._api import get, list_models
+from modelvault._durable import outputs_from
 from modelvault._stats import StoreStats, stats
 from modelvault._store_open import open_store
 from modelvault._worker import Worker, WorkerOptions
@@ -204,6 +205,14 @@ def _signals(worker: Worker) -> Iterator[None]:
     help="Seconds before a generation that could not "
     "be finished now (no key, provider down) is tried again.",
 )
+@click.option(
+    "--outputs",
+    "outputs_spec",
+    metavar="FOLDER|s3://BUCKET/PREFIX",
+    help="Copy completed outputs here, and retry failed copies (default: "
+    "$MODELVAULT_OUTPUTS, else the user data folder).",
+)
+@click.option("--no-copy", is_flag=True, help="Do not copy outputs.")
 @db_option
 def worker(
     *,
@@ -217,6 +226,8 @@ def worker(
     drain_timeout: float,
     idle: float,
     retry_after: float,
+    outputs_spec: str | None,
+    no_copy: bool,
     db: str | None,
 ) -> None:
     """Poll unfinished generations to their end, sharing them with every other
@@ -234,6 +245,7 @@ def worker(
     log = EventLog(sys.stdout, secrets)
     served = served_models(providers, models, fake, log)
     store = open_store(db)
+    durable = None if no_copy else outputs_from(outputs_spec, allow_private=fake)
     with _fakes(fake, urls) as target:
         options = WorkerOptions(
             concurrency=concurrency,
@@ -243,6 +255,7 @@ def worker(
             idle_s=idle,
             retry_after_s=retry_after,
             lease_ttl_s=lease_ttl,
+            outputs=durable,
             **target,
         )
         log.secrets += [k for k in [target.get("api_key")] if k]

@@ -24,6 +24,7 @@ from modelvault._cli_common import (
 from modelvault._cli_common import ask_key as prompt_key
 from modelvault._cli_target import Recording, provider_target
 from modelvault._cli_text import Invocation, error_text, interrupted_text
+from modelvault._durable import outputs_from
 from modelvault._progress import StatusLine
 from modelvault._render import generation_json, generation_sheet
 from modelvault.errors import ModelVaultError, StoreError
@@ -58,6 +59,22 @@ def _interrupted(
 @click.option("--no-wait", is_flag=True, help="Return once the provider has the task.")
 @click.option("--timeout", type=float, help="Stop polling after this many seconds.")
 @click.option("--json", "as_json", is_flag=True, help="Print the record as JSON.")
+@click.option(
+    "--outputs",
+    "outputs_spec",
+    metavar="FOLDER|s3://BUCKET/PREFIX",
+    help="Copy the outputs here when the generation completes (default: "
+    "$MODELVAULT_OUTPUTS, else the user data folder).",
+)
+@click.option("--no-copy", is_flag=True, help="Keep only the provider's URLs.")
+@click.option(
+    "--callback-base",
+    metavar="URL",
+    envvar="MODELVAULT_CALLBACK_BASE",
+    help="Public URL of a running `modelvault webhooks serve` (or a mounted "
+    "receiver): the provider calls back there; polling becomes the slow "
+    "fallback. [env: MODELVAULT_CALLBACK_BASE]",
+)
 @ask_key_option
 @fake_option
 @db_option
@@ -70,6 +87,9 @@ def run(
     no_wait: bool,
     timeout: float | None,
     as_json: bool,
+    outputs_spec: str | None,
+    no_copy: bool,
+    callback_base: str | None,
     ask_key: bool,
     fake: bool,
     db: Path | None,
@@ -79,7 +99,9 @@ def run(
     The API key comes from the model's environment variable (`modelvault show
     MODEL` names it) or --ask-key. While polling, a status line shows progress;
     Ctrl-C stops following the generation, names it, and prints the command
-    that continues it.
+    that continues it. Completed outputs are copied (streamed, hashed) to the
+    output store before the provider's URLs expire; with --fake they come from
+    the fake on loopback, which only then is allowed.
     """
     how = invocation(ctx, fake, db)
     info = modelvault.describe(model)
@@ -90,6 +112,11 @@ def run(
     with provider_target(fake) as target:
         status = StatusLine(sys.stderr, clock=target.monotonic)
         try:
+            outputs = (
+                False
+                if no_copy
+                else outputs_from(outputs_spec or None, allow_private=fake)
+            )
             record = modelvault.run(
                 info.id,
                 inputs,
@@ -104,6 +131,8 @@ def run(
                 clock=modelvault.Clock(
                     monotonic=target.monotonic, sleep=status.sleeper(target.sleep)
                 ),
+                outputs=outputs,
+                callback_base=callback_base,
             )
         except KeyboardInterrupt:
             status.clear(always=True)

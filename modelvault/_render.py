@@ -32,9 +32,36 @@ def generation_sheet(record: Generation) -> str:
         f"  updated   {record.updated_at}",
     ]
     lines += [f"  output    {url}" for url in record.outputs]
+    lines += copy_lines(record)
     if record.error:
         lines.append(f"  error     {record.error.get('message')}")
     return "\n".join(lines)
+
+
+def copy_lines(record: Generation) -> list[str]:
+    """Where the durable copy of the outputs stands, and where they went."""
+    if record.output_state is None:
+        return []
+    copy = record.output_copy or {}
+    state = record.output_state.value
+    where = f" in {copy['store']}" if copy.get("store") else ""
+    lines = [f"  copy      {state}{where}"]
+    for item in copy.get("stored") or []:
+        size = item.get("bytes")
+        kind = item.get("content_type") or "unknown type"
+        lines.append(
+            f"  saved     {item.get('location')} ({kind}, {size} bytes, "
+            f"sha256 {str(item.get('sha256'))[:12]}...)"
+        )
+    error = copy.get("error")
+    if isinstance(error, dict) and error.get("message"):
+        lines.append(f"  copy error {error['message']}")
+    if state in ("failed", "gave_up", "pending", "copying"):
+        lines.append(
+            f"  copy again: modelvault fetch {record.id}"
+            + (" (a worker retries failed copies)" if state == "failed" else "")
+        )
+    return lines
 
 
 def generation_json(record: Generation) -> str:

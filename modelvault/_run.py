@@ -23,6 +23,13 @@ import httpx
 
 from modelvault._api import get
 from modelvault._callbacks import CallbackConfigError, new_callback, supports_callbacks
+from modelvault._durable import (
+    Outputs,
+    OutputsSetting,
+    copy_generation,
+    outputs_from,
+    wants_copy,
+)
 from modelvault._http import shared_async_client, shared_client
 from modelvault._leases import creation_ttl_s, lease_ttl_s, process_owner
 from modelvault._redact import redact_text
@@ -230,6 +237,7 @@ def run(
     on_progress: ProgressCallback | None = None,
     clock: Clock | None = None,
     callback_base: str | None = None,
+    outputs: OutputsSetting = None,
 ) -> Generation:
     """Run one generation and return its record.
 
@@ -240,14 +248,20 @@ def run(
     every request to another origin (the bundled fakes, a proxy). Without
     `client`, this thread's shared client is used. `callback_base` is the
     public URL of a modelvault.webhooks receiver: the provider calls back there
-    and polling becomes the slow fallback.
+    and polling becomes the slow fallback. A completed generation's outputs
+    are copied to `outputs` (default: $MODELVAULT_OUTPUTS, else the user data
+    folder; a folder, s3://bucket/prefix, an OutputStore, or False for none)
+    before this returns; a failed copy is recorded (output_state) and retried
+    by workers, and never fails the run.
     """
     module = get(model_id)
     validated(module, inputs)
     key = api_key_for(module, api_key)
     store = store if store is not None else default_store()
     generation_id = str(uuid.uuid4())
+    durable = outputs_from(outputs)
     session = session_for(module, store, key)
+    session.copy_outputs = durable is not None
     callback = callback_kwargs(module, session, generation_id, callback_base)
     try:
         with translated(module, generation_id, store, key):
@@ -266,7 +280,7 @@ def run(
             )
     finally:
         release(session, generation_id)
-    return stored(store, generation_id)
+    return copied(store, stored(store, generation_id), durable)
 
 
 async def run_async(
@@ -282,6 +296,7 @@ async def run_async(
     on_progress: ProgressCallback | None = None,
     clock: Clock | None = None,
     callback_base: str | None = None,
+    outputs: OutputsSetting = None,
 ) -> Generation:
     """The async twin of `run` (the model file's `execute_async`); without
     `client`, this event loop's shared client is used."""
@@ -290,7 +305,9 @@ async def run_async(
     key = api_key_for(module, api_key)
     store = store if store is not None else default_store()
     generation_id = str(uuid.uuid4())
+    durable = await asyncio.to_thread(outputs_from, outputs)
     session = session_for(module, store, key)
+    session.copy_outputs = durable is not None
     callback = callback_kwargs(module, session, generation_id, callback_base)
     http = client if client is not None else await shared_async_client()
     # Template v3 files await the store: give them one that runs each call on
@@ -317,7 +334,24 @@ async def run_async(
     finally:
         if not session.finished:  # else the terminal write released it
             await asyncio.to_thread(release, session, generation_id)
-    return await asyncio.to_thread(stored, store, generation_id)
+    record = await asyncio.to_thread(stored, store, generation_id)
+    if durable is None or not wants_copy(record):
+        return record
+    return await asyncio.to_thread(copied, store, record, durable)
+
+
+def copied(
+    store: GenerationStore, record: Generation, durable: Outputs | None
+) -> Generation:
+    """`record` after copying its outputs, if it asks for that. A store error
+    while recording the copy leaves it "copying": it goes stale and a worker
+    copies it again, so the run still returns its completed record."""
+    if durable is None or not wants_copy(record):
+        return record
+    try:
+        return copy_generation(store, record, durable)
+    except StoreError:
+        return record
 
 
 def status(generation_id: str, *, store: GenerationStore | None = None) -> Generation:

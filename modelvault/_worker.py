@@ -33,6 +33,7 @@ from typing import Any
 import httpx
 
 from modelvault._api import get
+from modelvault._durable import Outputs, copy_generation
 from modelvault._http import LIMITS, shared_client
 from modelvault._leases import lease_ttl_s, process_owner
 from modelvault._resume import _Options, _poll, fail_submit_unknown, key_for
@@ -59,7 +60,9 @@ from modelvault.store import Generation, GenerationStore
 class WorkerOptions:
     """How a worker runs. `models`: the model ids it serves (None: any).
     `lease_ttl_s`: None takes the longest lease the served models need.
-    `speedup` > 1 makes waits pass faster (the bundled fakes only)."""
+    `speedup` > 1 makes waits pass faster (the bundled fakes only).
+    `outputs`: where completed outputs are copied; free slots also take copies
+    that are pending, failed or stale (retried after `retry_after_s`)."""
 
     concurrency: int = 8
     models: Collection[str] | None = None
@@ -73,6 +76,8 @@ class WorkerOptions:
     base_urls: Mapping[str, str] = field(default_factory=dict)
     speedup: float = 1.0
     owner: str | None = None
+    # Copy completed outputs here (and retry failed copies); None: no copying.
+    outputs: Outputs | None = None
 
 
 class Worker:
@@ -153,16 +158,22 @@ class Worker:
                 if claimed is None:  # the store is down: try again shortly
                     self._wake.wait(options.idle_s)
                     continue
+                copies = self._claim_copies(free - len(claimed))
                 for record in claimed:
                     with self._lock:
                         self._active.add(record.id)
                     future = pool.submit(self._follow, record)
                     future.add_done_callback(self._finished_one(record.id))
+                for record in copies:
+                    with self._lock:
+                        self._active.add(record.id)
+                    future = pool.submit(self._copy, record)
+                    future.add_done_callback(self._finished_one(record.id))
                 with self._lock:
                     idle = not self._active
-                if options.once and not claimed and idle:
+                if options.once and not claimed and not copies and idle:
                     break
-                if len(claimed) < free:  # nothing more to claim now
+                if len(claimed) + len(copies) < free:  # nothing more to claim now
                     self._wake.wait(options.idle_s)
             self._drain()
         self.log(
@@ -182,6 +193,32 @@ class Worker:
             self.tally.add("store_errors")
             self.log("store_error", worker=self.owner, message=str(exc))
             return None
+
+    def _claim_copies(self, free: int) -> list[Generation]:
+        if self.options.outputs is None or free <= 0 or self._stopping.is_set():
+            return []
+        try:
+            return self.store.claim_output_copies(
+                limit=free, stale_after_s=self.options.retry_after_s
+            )
+        except StoreError as exc:
+            self.tally.add("store_errors")
+            self.log("store_error", worker=self.owner, message=str(exc))
+            return []
+
+    def _copy(self, record: Generation) -> None:
+        assert self.options.outputs is not None
+        try:
+            done = copy_generation(
+                self.store, record, self.options.outputs, claimed=True
+            )
+        except Exception as exc:  # left "copying": it goes stale and is retried
+            self.tally.add("copy_errors")
+            self.log("copy_error", worker=self.owner, id=record.id, message=str(exc))
+            return
+        state = done.output_state.value if done.output_state else "-"
+        self.tally.copied(state)
+        self.log("copied", worker=self.owner, id=record.id, output_state=state)
 
     def _drain(self) -> None:
         deadline = self._drain_deadline or time.monotonic()
@@ -288,7 +325,9 @@ class Worker:
             self.log("store_error", worker=self.owner, message=str(exc))
 
     def _session(self, watched: Watched, key: str) -> SessionStore:
-        return SessionStore(watched, key, self.owner, self.ttl_s)
+        session = SessionStore(watched, key, self.owner, self.ttl_s)
+        session.copy_outputs = self.options.outputs is not None
+        return session
 
     def _park(self, record: Generation, fields: dict[str, Any], why: str) -> bool:
         """Keep the lease for retry_after_s: no worker retries it before then."""

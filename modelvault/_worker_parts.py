@@ -118,6 +118,23 @@ class Watched:
     def renew_lease(self, generation_id: str, owner: str, ttl_s: float) -> bool:
         return self.store.renew_lease(generation_id, owner, ttl_s)
 
+    def record_output_copy(
+        self,
+        generation_id: str,
+        output_state: str,
+        output_copy: Mapping[str, Any] | None,
+        *,
+        expected_version: int | None = None,
+    ) -> Generation:
+        return self.store.record_output_copy(
+            generation_id, output_state, output_copy, expected_version=expected_version
+        )
+
+    def claim_output_copies(
+        self, *, limit: int, stale_after_s: float
+    ) -> list[Generation]:
+        return self.store.claim_output_copies(limit=limit, stale_after_s=stale_after_s)
+
     def release_lease(self, generation_id: str, owner: str) -> None:
         self.store.release_lease(generation_id, owner)
 
@@ -154,6 +171,8 @@ class Tally:
     lease_lost: int = 0
     store_errors: int = 0
     polls: int = 0
+    copies: Counter[str] = field(default_factory=Counter)  # by output_state
+    copy_errors: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def add(self, name: str, amount: int = 1) -> None:
@@ -164,11 +183,16 @@ class Tally:
         with self._lock:
             self.finished[status] += 1
 
+    def copied(self, output_state: str) -> None:
+        with self._lock:
+            self.copies[output_state] += 1
+
     def as_fields(self) -> dict[str, Any]:
         names = [f.name for f in fields(self) if not f.name.startswith("_")]
         with self._lock:
             data = {name: getattr(self, name) for name in names}
         data["finished"] = dict(self.finished)
+        data["copies"] = dict(self.copies)
         data["peak_rss_kb"] = peak_rss_kb()
         return data
 

@@ -28,6 +28,7 @@ from modelvault._cli_common import (
     store,
     terminal_width,
 )
+from modelvault._cli_fetch import fetch
 from modelvault._cli_fleet import stats_command, worker
 from modelvault._cli_run import resume, run
 from modelvault._cli_text import Invocation, close_ids
@@ -65,6 +66,7 @@ main.add_command(resume)
 main.add_command(worker)
 main.add_command(stats_command)
 main.add_command(webhooks)
+main.add_command(fetch)
 
 
 def _describe(model: str) -> modelvault.ModelInfo:

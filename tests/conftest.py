@@ -218,3 +218,11 @@ def tmp_repo(tmp_path: Path) -> Path:
     for name in REPO_FILES:
         shutil.copy2(REPO_ROOT / name, root / name)
     return root
+
+
+@pytest.fixture(autouse=True)
+def _outputs_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Runs copy completed outputs to $MODELVAULT_OUTPUTS (default: the user
+    data folder): keep every test's copies in its own tmp folder."""
+    if "MODELVAULT_OUTPUTS" not in os.environ:
+        monkeypatch.setenv("MODELVAULT_OUTPUTS", str(tmp_path / "outputs"))

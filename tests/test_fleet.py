@@ -32,7 +32,9 @@ _AUDIT = """
 CREATE TABLE modelvault.finishes (id text, old text, new text);
 CREATE FUNCTION modelvault.audit() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  IF NEW.status IN ('completed', 'failed', 'cancelled') THEN
+  -- a move into a terminal status (the output copy later updates the row too)
+  IF NEW.status IN ('completed', 'failed', 'cancelled')
+     AND OLD.status NOT IN ('completed', 'failed', 'cancelled') THEN
     INSERT INTO modelvault.finishes VALUES (NEW.id, OLD.status, NEW.status);
   END IF;
   RETURN NEW;
