@@ -367,7 +367,6 @@ def test_replicate_refuses_bad_webhook_fields(client: httpx.Client) -> None:
         for extra in (
             {"webhook": "ftp://example.com/hook"},
             {"webhook": "https://x.test/h", "webhook_events_filter": ["finished"]},
-            {"webhook_events_filter": ["completed"]},  # a filter needs a webhook
         ):
             path = "/v1/models/black-forest-labs/flux-schnell/predictions"
             body = {"input": {"prompt": "x"}, **extra}
@@ -378,6 +377,11 @@ def test_replicate_refuses_bad_webhook_fields(client: httpx.Client) -> None:
             assert answer.headers["content-type"] == "application/problem+json"
             assert answer.json()["invalid_fields"][0]["field"].startswith("webhook")
         assert fake.tasks == {}
+        alone = submit(client, fake, None, webhook_events_filter=["completed"])
+        assert alone.status_code == 201  # a filter without a webhook: ignored
+        assert fake.pending_callbacks == 0
+    with pytest.raises(TypeError, match="no_such_knob"):
+        FakeProvider("replicate", no_such_knob=1)  # type: ignore[call-arg]
 
 
 def test_replicate_serves_and_signs_with_its_secret(
@@ -686,5 +690,7 @@ def test_delivery_records_are_complete(
         assert delivery.headers["User-Agent"] == "modelvault-fake-kie_jobs/1"
         assert abs(delivery.sent_at - time.time()) < 5
         assert delivery.answered_mono >= delivery.sent_mono
+        assert delivery.completed_at is not None
+        assert delivery.completed_at <= delivery.sent_at + 0.001
         with pytest.raises(TimeoutError, match="1 of 2"):
             fake.wait_for_deliveries(2, timeout=0.1)

@@ -78,6 +78,13 @@ class Delivery:
         return self.status is not None and 200 <= self.status < 300
 
     @property
+    def completed_at(self) -> float | None:
+        """The task's completion on the wall clock (from `completed_mono`)."""
+        if self.completed_mono is None:
+            return None
+        return self.sent_at - (self.sent_mono - self.completed_mono)
+
+    @property
     def json(self) -> Any:
         return json.loads(self.body)
 
@@ -161,13 +168,19 @@ class Courier:
         self._deliveries: list[Delivery] = []
         self._threads: list[threading.Thread] = []
         self._running = False
+        self._name = "callbacks"
 
     # -- lifecycle ---------------------------------------------------------------
     def start(self, name: str) -> None:
+        """Accept events; the threads start with the first tracked task."""
         with self._cond:
-            if self._running:
-                return
-            self._running = True
+            self._running, self._name = True, name
+
+    def _spawn(self) -> None:
+        """Under the lock: start the scheduler and senders if not yet running."""
+        if self._threads or not self._running:
+            return
+        name = self._name
         self._threads = [
             threading.Thread(target=self._schedule, name=f"{name}-sched", daemon=True)
         ] + [
@@ -187,12 +200,12 @@ class Courier:
             self._chains.clear()
             self._heap.clear()
             self._cond.notify_all()
-        for _ in range(self._workers):
-            self._ready.put(None)
-        for thread in self._threads:
+            threads, self._threads = self._threads, []
+            ready, self._ready = self._ready, queue.Queue()
+        for _ in threads:
+            ready.put(None)
+        for thread in threads:
             thread.join(timeout=0.2)
-        self._threads = []
-        self._ready = queue.Queue()
 
     def reset(self) -> None:
         """Forget pending events and recorded deliveries."""
@@ -208,6 +221,7 @@ class Courier:
         if not plan:
             return
         with self._cond:
+            self._spawn()
             chain = _Chain(task_id, url, deque(_Pending(e, due) for e, due in plan))
             self._chains[task_id] = chain
             self._push(chain)
@@ -250,8 +264,9 @@ class Courier:
                 self._cond.wait(timeout=wait)
 
     def _work(self) -> None:
+        ready = self._ready
         while True:
-            chain = self._ready.get()
+            chain = ready.get()
             if chain is None:
                 return
             try:

@@ -12,6 +12,7 @@ import dataclasses
 import ssl
 import threading
 from collections.abc import Sequence
+from typing import Unpack
 
 from modelvault.testing._fake_callbacks import CallbackSide
 from modelvault.testing._fal import FalQueueApi
@@ -25,7 +26,7 @@ from modelvault.testing._http import (
     redact_headers,
 )
 from modelvault.testing._kie import KieJobsApi, KieVeoApi
-from modelvault.testing._knobs import DEFAULT_FAL_USER_ID, DEFAULT_WEBHOOK_SECRET
+from modelvault.testing._knobs import CallbackKnobArgs
 from modelvault.testing._replicate import ReplicateApi
 from modelvault.testing._runware import RunwareApi
 from modelvault.testing._types import (
@@ -149,20 +150,9 @@ class FakeProvider(CallbackSide, Serving):
         kie_invisible_polls: int = 1,
         runware_error_shape: RunwareErrorShape = "errors",
         ssl_context: ssl.SSLContext | None = None,
-        callback_delay_s: float = 0.05,
-        callback_retries: int = 3,
-        callback_retry_delay_s: float = 0.05,
-        callback_timeout_s: float = 15.0,
-        webhook_secret: str = DEFAULT_WEBHOOK_SECRET,
-        fal_user_id: str = DEFAULT_FAL_USER_ID,
-        fal_payload_error: bool = False,
-        kie_webhook_hmac_key: str | None = None,
-        veo_callback_fail_code: int = 501,
-        serve_outputs: bool = False,
-        output_size: int = 2048,
-        output_break_after: int | None = None,
         callback_workers: int = 8,
         callback_ssl_context: ssl.SSLContext | None = None,
+        **callback_knobs: Unpack[CallbackKnobArgs],
     ) -> None:
         if family not in FAMILIES:
             raise ValueError(f"family must be one of {FAMILIES}, got {family!r}")
@@ -185,18 +175,7 @@ class FakeProvider(CallbackSide, Serving):
             validate_requests=validate_requests,
             kie_invisible_polls=kie_invisible_polls,
             runware_error_shape=runware_error_shape,
-            callback_delay_s=callback_delay_s,
-            callback_retries=callback_retries,
-            callback_retry_delay_s=callback_retry_delay_s,
-            callback_timeout_s=callback_timeout_s,
-            webhook_secret=webhook_secret,
-            fal_user_id=fal_user_id,
-            fal_payload_error=fal_payload_error,
-            kie_webhook_hmac_key=kie_webhook_hmac_key,
-            veo_callback_fail_code=veo_callback_fail_code,
-            serve_outputs=serve_outputs,
-            output_size=output_size,
-            output_break_after=output_break_after,
+            **callback_knobs,
         )
         self._ssl_context = ssl_context
         self._initial = dataclasses.replace(self._book.config)
@@ -248,36 +227,12 @@ class FakeProvider(CallbackSide, Serving):
         validate_requests: bool | None = None,
         kie_invisible_polls: int | None = None,
         runware_error_shape: RunwareErrorShape | None = None,
-        callback_delay_s: float | None = None,
-        callback_retries: int | None = None,
-        callback_retry_delay_s: float | None = None,
-        callback_timeout_s: float | None = None,
-        webhook_secret: str | None = None,
-        fal_user_id: str | None = None,
-        fal_payload_error: bool | None = None,
-        kie_webhook_hmac_key: str | None = None,
-        veo_callback_fail_code: int | None = None,
-        serve_outputs: bool | None = None,
-        output_size: int | None = None,
-        output_break_after: int | None = None,
+        **callback_knobs: Unpack[CallbackKnobArgs],
     ) -> None:
         """Change knobs for tasks submitted from now on (None keeps a knob;
         the callback knobs also apply to deliveries not yet sent)."""
         with self._lock:
-            self._book.knobs.update(
-                callback_delay_s=callback_delay_s,
-                callback_retries=callback_retries,
-                callback_retry_delay_s=callback_retry_delay_s,
-                callback_timeout_s=callback_timeout_s,
-                webhook_secret=webhook_secret,
-                fal_user_id=fal_user_id,
-                fal_payload_error=fal_payload_error,
-                kie_webhook_hmac_key=kie_webhook_hmac_key,
-                veo_callback_fail_code=veo_callback_fail_code,
-                serve_outputs=serve_outputs,
-                output_size=output_size,
-                output_break_after=output_break_after,
-            )
+            self._book.knobs.update(**callback_knobs)
             self._book.config.update(
                 self.family,
                 polls=polls,

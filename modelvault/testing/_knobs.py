@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 from dataclasses import dataclass
+from typing import TypedDict
 
 # Replicate's signing secrets are Standard Webhooks secrets: "whsec_" + base64 of
 # the key bytes (replicate.com/docs/topics/webhooks/verify-webhook). A fixed
@@ -39,6 +40,23 @@ def secret_key(secret: str) -> bytes:
     if not key:
         raise ValueError("webhook_secret holds no key bytes after 'whsec_'")
     return key
+
+
+class CallbackKnobArgs(TypedDict, total=False):
+    """The callback knobs as keyword arguments (`FakeProvider(...)`, `configure`)."""
+
+    callback_delay_s: float
+    callback_retries: int
+    callback_retry_delay_s: float
+    callback_timeout_s: float
+    webhook_secret: str
+    fal_user_id: str
+    fal_payload_error: bool
+    kie_webhook_hmac_key: str | None
+    veo_callback_fail_code: int
+    serve_outputs: bool
+    output_size: int
+    output_break_after: int | None
 
 
 @dataclass
