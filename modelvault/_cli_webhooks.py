@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from modelvault._cli_fleet import db_option
+from modelvault._durable import copier, outputs_from
 from modelvault._store_open import open_store, redact_dsn
 from modelvault.errors import ModelVaultError
 
@@ -44,9 +45,24 @@ def webhooks() -> None:
     default="info",
     show_default=True,
 )
+@click.option(
+    "--outputs",
+    "outputs_spec",
+    metavar="FOLDER|s3://BUCKET/PREFIX",
+    help="Copy the outputs of generations a callback completes here (default: "
+    "$MODELVAULT_OUTPUTS, else the user data folder).",
+)
+@click.option("--no-copy", is_flag=True, help="Do not copy outputs.")
 @db_option
 def serve(
-    host: str, port: int, max_body_bytes: int, log_level: str, db: str | None
+    *,
+    host: str,
+    port: int,
+    max_body_bytes: int,
+    log_level: str,
+    outputs_spec: str | None,
+    no_copy: bool,
+    db: str | None,
 ) -> None:
     """Serve POST /{provider}/{generation_id} for provider callbacks.
 
@@ -57,13 +73,16 @@ def serve(
     GET /v1/webhooks/default/secret); fal's with the keys at fal's JWKS URLs
     ($MODELVAULT_FAL_JWKS_URL, space-separated, to change them). kie.ai's
     opt-in signature is required when $KIE_WEBHOOK_HMAC_KEY holds its
-    webhookHmacKey. Runware deliveries carry the token only.
+    webhookHmacKey. Runware deliveries carry the token only. Outputs of the
+    generations a callback completes are copied after the answer is sent (a
+    failed copy is retried by `modelvault worker`).
     """
     uvicorn, hooks = _imports()
     secret = os.environ.get(hooks.REPLICATE_SECRET_ENV, "").strip() or None
     urls = os.environ.get(hooks.JWKS_URL_ENV, "").split() or list(hooks.FAL_JWKS_URLS)
     kie_key = os.environ.get(hooks.KIE_SECRET_ENV, "").strip() or None
     store = open_store(db)
+    durable = None if no_copy else outputs_from(outputs_spec)
     try:
         app = hooks.create_app(
             store,
@@ -71,6 +90,7 @@ def serve(
             fal_jwks_url=urls,
             kie_hmac_key=kie_key,
             max_body_bytes=max_body_bytes,
+            on_finished=None if durable is None else copier(store, durable),
         )
     except ValueError as exc:
         raise ModelVaultError(f"{exc} (${hooks.REPLICATE_SECRET_ENV})") from None

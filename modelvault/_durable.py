@@ -13,7 +13,9 @@ never turns a completed generation into a failed one.
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,7 +24,11 @@ import httpx
 from modelvault._outputs_copy import copy_outputs
 from modelvault._outputs_model import FetchPolicy, OutputStore
 from modelvault._outputs_open import open_output_store
-from modelvault.errors import GenerationConflictError, OutputCopyError
+from modelvault.errors import (
+    GenerationConflictError,
+    ModelVaultError,
+    OutputCopyError,
+)
 from modelvault.store import Generation, GenerationStatus, GenerationStore, OutputState
 
 MAX_COPY_ATTEMPTS = 8
@@ -145,3 +151,17 @@ def copy_pending(
             copy_generation(store, record, outputs, client=client, claimed=True)
         )
     return done
+
+
+def copier(store: GenerationStore, outputs: Outputs) -> Callable[[Generation], None]:
+    """An `on_finished` for modelvault.webhooks: copy a record a callback
+    completed (claimed as a compare-and-set, so a worker doing the same copy
+    is never doubled). Problems are recorded on the record or left to the
+    workers' retry; nothing is raised."""
+
+    def copy_finished(record: Generation) -> None:
+        if wants_copy(record):
+            with contextlib.suppress(ModelVaultError):
+                copy_generation(store, record, outputs)
+
+    return copy_finished
