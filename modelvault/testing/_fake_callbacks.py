@@ -15,7 +15,8 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from modelvault.testing._deliveries import Courier, Delivery
+from modelvault.testing._courier import Courier
+from modelvault.testing._deliveries import Delivery
 from modelvault.testing._family import FamilyApi, TaskBook
 from modelvault.testing._files import FILES_PREFIX, content, file_name, file_reply
 from modelvault.testing._http import Incoming, Reply, json_reply
