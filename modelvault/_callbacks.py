@@ -21,6 +21,7 @@ from typing import Any, Literal
 from urllib.parse import quote, urlsplit
 
 from modelvault._api import get
+from modelvault._redact import redact_token
 from modelvault.errors import GenerationConflictError, ModelVaultError
 from modelvault.store import Generation, GenerationStore, OutputState
 
@@ -118,9 +119,7 @@ def apply_callback(
         if copy_outputs and changes.get("status") == "completed" and changes["outputs"]:
             changes["output_state"] = OutputState.PENDING.value
         try:
-            store.update_generation(
-                record.id, changes, expected_version=record.version
-            )
+            store.update_generation(record.id, changes, expected_version=record.version)
         except GenerationConflictError:
             again = store.get_generation(record.id)
             if again is None:  # pragma: no cover - records are never deleted
@@ -156,5 +155,7 @@ def _changes_for(record: Generation, body: Any) -> dict[str, Any] | None:
         changes = module.callback_changes(body, record.provider_task_id)
     except module.CallbackError as exc:
         raise CallbackRefusedError(f"generation {record.id}: {exc}") from None
-    return None if changes is None else dict(changes)
-
+    if changes is None:
+        return None
+    # Providers may echo the callback URL (kie.ai's `param`): keep its token out.
+    return dict(redact_token(changes, record.callback_token_sha256))

@@ -194,6 +194,7 @@ def _resume_one(record: Generation, options: _Options) -> None:
                 f"{_when(now.lease_expires_at)})"
             )
         return
+    session.token_sha256 = claimed.callback_token_sha256
     try:
         if claimed.provider_task_id is None:
             fail_submit_unknown(store, record.id)

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from modelvault._redact import redact
+from modelvault._redact import redact, redact_token
 from modelvault.errors import LeaseLostError
 from modelvault.store import TERMINAL, Generation, GenerationStore, OutputState
 
@@ -45,12 +45,14 @@ class SessionStore:
         self.finished = False
         # Fields this runtime adds to the new record (the callback token's hash).
         self.create_extra: dict[str, Any] = {}
+        # The record's callback token hash: providers may echo the callback URL.
+        self.token_sha256: str | None = None
         # Whether a completed record's outputs are to be copied (output_state).
         self.copy_outputs = False
 
     def create_generation(self, record: Mapping[str, Any]) -> None:
         leased = {
-            **redact(record, self._secret),
+            **self._redacted(record),
             **self.create_extra,
             "lease_owner": self.owner,
             "lease_expires_at": self.wall_clock() + self.create_ttl_s,
@@ -58,7 +60,7 @@ class SessionStore:
         self.store.create_generation(leased)
 
     def update_generation(self, generation_id: str, changes: Mapping[str, Any]) -> None:
-        written = redact(changes, self._secret)
+        written = self._redacted(changes)
         if (
             self.copy_outputs
             and changes.get("status") == "completed"
@@ -71,6 +73,10 @@ class SessionStore:
 
     def get_generation(self, generation_id: str) -> Generation | None:
         return self.store.get_generation(generation_id)
+
+    def _redacted(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        digest = self.token_sha256 or self.create_extra.get("callback_token_sha256")
+        return dict(redact_token(redact(values, self._secret), digest))
 
     def renewing(
         self, generation_id: str, on_progress: ProgressCallback | None

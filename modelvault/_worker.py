@@ -293,6 +293,7 @@ class Worker:
         options = self.options
         key = key_for(module, options.api_keys, options.api_key)
         session = self._session(watched, key)
+        session.token_sha256 = record.callback_token_sha256
         if record.provider_task_id is None:
             # Its lease expired before a task id was stored: the submitting
             # process died mid-submit (as `resume` decides).
