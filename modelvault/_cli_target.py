@@ -80,6 +80,8 @@ def provider_target(fake: bool) -> Iterator[Target]:
     # A fake in this process never saw tasks an earlier process submitted:
     # adopting unknown task ids lets `resume --fake` follow them up.
     with FakeProviders(adopt_unknown_tasks=True) as fakes:
+        for provider in fakes:  # outputs the run can really download and copy
+            provider.configure(serve_outputs=True)
         yield Target(
             monotonic=clock.monotonic,
             sleep=clock.sleep,
