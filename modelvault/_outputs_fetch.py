@@ -286,10 +286,11 @@ class Meter:
         )
 
     def chunks(self) -> Iterator[bytes]:
-        """The body in pieces of about `policy.chunk_size`. The cap and the
-        deadline are checked at every network read (iter_bytes() without a size
-        yields each read as it comes: with one, httpx would hold a trickling
-        body back until a whole chunk arrived)."""
+        """The body in pieces of at least `policy.chunk_size` (but the last).
+        The cap and the deadline are checked at every network read:
+        iter_bytes() without a size yields each read as it comes (with one,
+        httpx would hold a trickling body back until a whole chunk arrived,
+        and copy every byte once more)."""
         policy = self._policy
         pending = bytearray()
         try:
@@ -300,7 +301,10 @@ class Meter:
                 if time.monotonic() > self._deadline:
                     raise self._fail(self._too_slow())
                 self.hash.update(piece)
-                pending += piece
+                if not pending and len(piece) >= policy.chunk_size:
+                    yield piece  # a full read passes through, not copied
+                    continue
+                pending += piece  # small reads (a slow link) are gathered
                 if len(pending) >= policy.chunk_size:
                     yield bytes(pending)
                     pending.clear()

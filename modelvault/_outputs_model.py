@@ -112,7 +112,9 @@ class FetchPolicy:
     trusted mirror), at most `max_redirects` hops, at most `max_bytes` stored.
     `timeout_s` bounds each connect and each read; `total_timeout_s` the whole
     download (a server that trickles a byte at a time cannot hold a worker for
-    ever)."""
+    ever). `chunk_size` is the smallest piece handed to the store: a network
+    read this large (httpcore reads up to 64 KiB) passes through uncopied,
+    smaller reads are gathered first."""
 
     max_bytes: int = 2 * GIB
     allow_private: bool = False
@@ -120,7 +122,7 @@ class FetchPolicy:
     max_redirects: int = 5
     timeout_s: float = 30.0
     total_timeout_s: float = 1800.0
-    chunk_size: int = MIB
+    chunk_size: int = 64 * 1024
 
     def __post_init__(self) -> None:
         if self.max_bytes < 0 or self.max_redirects < 0 or self.chunk_size <= 0:

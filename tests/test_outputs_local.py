@@ -7,7 +7,7 @@ import hashlib
 import json
 import pickle
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import httpx
@@ -388,3 +388,37 @@ def test_s3_without_obstore_says_which_extra(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setitem(sys.modules, "obstore", None)  # as if not installed
     with pytest.raises(OutputStoreConfigError, match=r"pip install 'modelvault\[s3\]'"):
         S3OutputStore("s3://bucket/prefix", "http://127.0.0.1:1")
+
+
+class RecordingStore(LocalOutputStore):
+    """A folder store that also records the size of every piece it is given."""
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(root)
+        self.pieces: list[int] = []
+
+    def put(self, key: str, chunks: Iterable[bytes], content_type: str | None) -> str:
+        def counted() -> Iterator[bytes]:
+            for chunk in chunks:
+                self.pieces.append(len(chunk))
+                yield chunk
+
+        return super().put(key, counted(), content_type)
+
+
+def test_reads_are_gathered_into_chunks_for_the_store(
+    server: FileServer, tmp_path: Path
+) -> None:
+    """httpcore reads at most 64 KiB at a time: with 256 KiB chunks, every piece
+    the store gets (but the last) is gathered from several reads."""
+    store = RecordingStore(tmp_path / "rec")
+    policy = FetchPolicy(allow_networks=("127.0.0.1/32",), chunk_size=256 * 1024)
+    body = payload(1_000_000, seed=10)
+    server.add("pieces.bin", body)
+    stored = copy_output(
+        server.url("/nolength/pieces.bin"), store, "g/0", policy=policy
+    )
+    assert Path(stored.location).read_bytes() == body
+    assert sum(store.pieces) == len(body)
+    assert len(store.pieces) >= 2
+    assert all(size >= 256 * 1024 for size in store.pieces[:-1])
