@@ -19,6 +19,7 @@ the environment's proxies.)
 from __future__ import annotations
 
 import hashlib
+import ssl
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -104,6 +105,17 @@ def _transport_error(exc: httpx.HTTPError, shown: str, during: str) -> OutputCop
             "timeout",
             True,
         )
+    if isinstance(exc, httpx.ConnectError) and _certificate_refused(exc):
+        return _error(
+            f"the TLS certificate of the host of output {shown} could not be "
+            f"verified ({exc}); nothing was fetched. An output host must present "
+            "a valid certificate for its name; if yours uses a private CA, pass "
+            "a client that trusts it (copy_output(..., client=httpx.Client("
+            "verify=...)))",
+            shown,
+            "tls",
+            False,
+        )
     if isinstance(exc, httpx.ConnectError):
         return _error(
             f"could not connect to the host of output {shown} ({exc}); nothing "
@@ -119,6 +131,17 @@ def _transport_error(exc: httpx.HTTPError, shown: str, during: str) -> OutputCop
         "broken",
         True,
     )
+
+
+def _certificate_refused(exc: BaseException) -> bool:
+    seen: BaseException | None = exc
+    for _ in range(8):  # httpx wraps httpcore's error, which wraps ssl's
+        if seen is None:
+            break
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return "CERTIFICATE_VERIFY_FAILED" in str(exc)
 
 
 def _send_pinned(

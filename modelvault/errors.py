@@ -185,7 +185,7 @@ class OutputCopyError(ModelVaultError):
     kept at its key. `url` is the output's URL as it may be shown (scheme, host
     and path: no credentials, no query string), `reason` a short kind
     ("refused_address", "scheme", "too_large", "broken", "timeout", "connect",
-    "dns", "http_status", "redirects", "bad_url", "store"), `retryable` whether
+    "tls", "dns", "http_status", "redirects", "bad_url", "store"), `retryable` whether
     the same copy may succeed later (a broken download) or never will (a refused
     address, a file over the cap, an expired URL)."""
 

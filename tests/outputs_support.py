@@ -19,6 +19,7 @@ import http.server
 import logging
 import random
 import socket
+import ssl
 import threading
 import time
 import xml.etree.ElementTree as ET
@@ -46,6 +47,7 @@ class FileServer:
 
     files: dict[str, tuple[bytes, str | None]] = field(default_factory=dict)
     requests: list[Seen] = field(default_factory=list)
+    tls: ssl.SSLContext | None = None  # serve https with this server context
     _server: http.server.ThreadingHTTPServer | None = None
 
     def add(self, name: str, body: bytes, content_type: str | None = None) -> str:
@@ -58,11 +60,16 @@ class FileServer:
         return int(self._server.server_address[1])
 
     def url(self, path: str, host: str = "127.0.0.1") -> str:
-        return f"http://{host}:{self.port}{path}"
+        scheme = "https" if self.tls else "http"
+        return f"{scheme}://{host}:{self.port}{path}"
 
     def start(self) -> FileServer:
         handler = type("Handler", (_Handler,), {"owner": self})
         self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        if self.tls is not None:
+            self._server.socket = self.tls.wrap_socket(
+                self._server.socket, server_side=True
+            )
         self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self

@@ -4,8 +4,10 @@ redirects and connection pinning, over real loopback HTTP."""
 from __future__ import annotations
 
 import ipaddress
+import ssl
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -296,3 +298,86 @@ def test_each_redirect_hop_is_resolved_and_checked_once(
         f"first.rebind.test:{server.port}",
         f"second.rebind.test:{server.port}",
     ]
+
+
+# -- https: the certificate is checked against the name, the socket goes to the IP --
+def tls_server(names: list[str]) -> tuple[FileServer, ssl.SSLContext, list[str]]:
+    """An https FileServer on 127.0.0.1 with a throwaway CA's certificate for
+    `names`; the client context trusting that CA; the SNI names it was sent."""
+    trustme = pytest.importorskip("trustme")
+    ca = trustme.CA()
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert(*names).configure_cert(server_context)
+    sent: list[str] = []
+
+    def record_sni(sock: Any, name: str | None, context: Any) -> None:
+        sent.append(name or "")
+
+    server_context.sni_callback = record_sni
+    client_context = ssl.create_default_context()
+    ca.configure_trust(client_context)
+    return FileServer(tls=server_context).start(), client_context, sent
+
+
+def test_https_is_verified_against_the_host_name_over_the_pinned_address(
+    store: LocalOutputStore,
+) -> None:
+    server, client_context, sent = tls_server(["cdn.pinned.test"])
+    try:
+        body = payload(50_000, seed=4)
+        server.add("tls.png", body, "image/png")
+        _, resolve = fixed(["127.0.0.1"])
+        with httpx.Client(verify=client_context) as client:
+            stored = copy_output(
+                f"https://cdn.pinned.test:{server.port}/files/tls.png",
+                store,
+                "g/0.png",
+                client=client,
+                policy=LOOPBACK,
+                resolver=resolve,
+            )
+        assert Path(stored.location).read_bytes() == body
+        assert sent == ["cdn.pinned.test"]  # SNI: the name, not 127.0.0.1
+        assert server.requests[-1].host == f"cdn.pinned.test:{server.port}"
+    finally:
+        server.stop()
+
+
+def test_https_with_a_certificate_for_another_name_is_refused(
+    store: LocalOutputStore,
+) -> None:
+    server, client_context, _ = tls_server(["someone-else.test"])
+    try:
+        server.add("tls.png", b"not for you", "image/png")
+        _, resolve = fixed(["127.0.0.1"])
+        with (
+            httpx.Client(verify=client_context) as client,
+            pytest.raises(OutputCopyError) as caught,
+        ):
+            copy_output(
+                f"https://cdn.pinned.test:{server.port}/files/tls.png",
+                store,
+                "g/0.png",
+                client=client,
+                policy=LOOPBACK,
+                resolver=resolve,
+            )
+        assert (caught.value.reason, caught.value.retryable) == ("tls", False)
+        assert "CERTIFICATE_VERIFY_FAILED" in str(caught.value)
+        assert files_in(store) == []
+    finally:
+        server.stop()
+
+
+def test_importing_outputs_loads_neither_obstore_nor_platformdirs() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, modelvault.outputs; "
+        "print(sorted(m for m in ('obstore', 'platformdirs') if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "[]"
