@@ -23,6 +23,7 @@ import ssl
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import httpx
 
@@ -34,6 +35,7 @@ REDIRECTS = frozenset({301, 302, 303, 307, 308})
 # 408 Request Timeout, 425 Too Early, 429 Too Many Requests and 5xx may pass.
 RETRYABLE_STATUS = frozenset({408, 425, 429})
 _MAX_CONNECT_TRIES = 3  # addresses tried in turn when a connect fails
+USER_AGENT = "modelvault-outputs"
 
 
 def new_client(policy: FetchPolicy) -> httpx.Client:
@@ -164,24 +166,27 @@ def _send_pinned(
     )
     headers = {
         "Host": url.netloc.decode("ascii"),  # host[:port], never userinfo
+        "User-Agent": USER_AGENT,
+        "Accept": "*/*",
         # Bytes as stored, so max_bytes counts what is kept and a compressed
         # answer cannot expand past it in one chunk.
         "Accept-Encoding": "identity",
         "Connection": "close",
     }
-    extensions = {"sni_hostname": host.strip("[]")} if url.scheme == "https" else {}
-    timeout = httpx.Timeout(policy.timeout_s)
+    extensions: dict[str, Any] = {"timeout": httpx.Timeout(policy.timeout_s).as_dict()}
+    if url.scheme == "https":
+        extensions["sni_hostname"] = host.strip("[]")
     failure: httpx.HTTPError | None = None
     for address in addresses[:_MAX_CONNECT_TRIES]:
-        request = client.build_request(
-            "GET",
-            url.copy_with(host=address),
-            headers=headers,
-            extensions=extensions,
-            timeout=timeout,
+        # A bare Request, not client.build_request: the client's default
+        # headers, cookies and params (an app's shared client may carry its
+        # provider API key) never travel to an output host; auth=None drops
+        # the client's auth the same way.
+        request = httpx.Request(
+            "GET", url.copy_with(host=address), headers=headers, extensions=extensions
         )
         try:
-            return client.send(request, stream=True, follow_redirects=False)
+            return client.send(request, stream=True, follow_redirects=False, auth=None)
         except httpx.ConnectError as exc:  # nothing sent yet: the next address
             failure = exc
         except httpx.HTTPError as exc:
@@ -232,7 +237,9 @@ def open_output(
                 client, current, display_url(str(current)), policy, resolver
             )
         except OutputCopyError as exc:
-            raise (_via_redirect(exc, shown) if hop else exc) from exc
+            if not hop:
+                raise
+            raise _via_redirect(exc, shown) from exc
         if response.status_code in REDIRECTS:
             location = response.headers.get("location")
             response.close()

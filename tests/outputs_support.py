@@ -10,7 +10,7 @@ FileServer routes (GET only):
   /status/<code>                that status, a short body
   /stall?after=N&seconds=S      200, N bytes of a longer promised body, then silence
   /trickle?every=S              200, one byte every S seconds, for ever
-Every request's path and Host header is recorded in `requests`.
+Every request's path and headers are recorded in `requests`.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ def payload(size: int, seed: int = 12) -> bytes:
 class Seen:
     path: str
     host: str | None
+    headers: dict[str, str]
 
 
 @dataclass
@@ -103,7 +104,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         return body, headers
 
     def do_GET(self) -> None:
-        self.owner.requests.append(Seen(self.path, self.headers.get("Host")))
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        self.owner.requests.append(Seen(self.path, headers.get("host"), headers))
         parts = urlsplit(self.path)
         query = {k: v[0] for k, v in parse_qs(parts.query).items()}
         route, _, rest = parts.path.lstrip("/").partition("/")

@@ -301,6 +301,28 @@ def test_messages_never_show_credentials_or_query_strings(
     assert pickle.loads(pickle.dumps(error)).reason == "http_status"
 
 
+def test_a_given_clients_headers_cookies_and_auth_stay_home(
+    server: FileServer, store: LocalOutputStore
+) -> None:
+    """An app's shared client may carry its provider API key: none of its
+    defaults reach an output host."""
+    url = server.add("private.png", b"x", "image/png")
+    with httpx.Client(
+        headers={"X-Api-Key": "provider-key-123"},
+        cookies={"session": "cookie-456"},
+        auth=("user", "password-789"),
+        params={"token": "param-000"},
+    ) as client:
+        copy_output(url, store, "g/0.png", client=client, policy=LOOPBACK)
+    seen = server.requests[-1]
+    assert seen.path == "/files/private.png"
+    sent = repr(seen.headers)
+    for secret in ("provider-key-123", "cookie-456", "authorization", "param-000"):
+        assert secret not in sent
+    assert seen.headers["accept-encoding"] == "identity"
+    assert seen.headers["user-agent"] == "modelvault-outputs"
+
+
 def test_a_given_client_is_used_and_left_open(
     server: FileServer, store: LocalOutputStore
 ) -> None:
