@@ -7,8 +7,11 @@ in flight (https://developmentseed.org/obstore/latest/api/put/). It calls
 AbortMultipartUpload when the upload fails for any reason, our iterator's
 error included (obstore/src/put.rs, `put_multipart_inner`), and an object
 exists only once CompleteMultipartUpload succeeds: a failed put leaves no
-object. Credentials and region come from the usual AWS_* environment
-variables (obstore reads them when the store is built).
+object. A process killed mid-upload cannot abort, so its parts stay hidden in
+the bucket until a lifecycle rule for incomplete multipart uploads removes
+them (obstore's docs recommend one; so do we). Credentials and region come
+from the usual AWS_* environment variables (obstore reads them when the store
+is built).
 """
 
 from __future__ import annotations
