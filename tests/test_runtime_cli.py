@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -149,4 +150,6 @@ def test_readme_main_command_runs_in_a_fresh_process(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "status    completed" in result.stdout
-    assert "output    https://cdn.fake-kie-veo.test/" in result.stdout
+    assert "output    http://127.0.0.1:" in result.stdout  # the fake's own files
+    assert "copy      stored in folder " in result.stdout
+    assert re.search(r"saved     \S+/0\.mp4 \(video/mp4, \d+ bytes", result.stdout)
