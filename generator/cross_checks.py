@@ -9,13 +9,19 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
+from generator.pricing_checks import (
+    constraint_problems,
+    gap_problems,
+    pricing_problems,
+)
+
 if TYPE_CHECKING:
-    from generator.spec import CostSpec, InputSpec, ProviderFamily
+    from generator.spec import ConstraintSpec, CostSpec, InputSpec, ProviderFamily
 
 Problem = tuple[str, str]
 
@@ -104,11 +110,17 @@ def cross_field_problems(
     provider: ProviderFamily | None,
     provider_model: str | None,
     unjudged_inputs: frozenset[str] = frozenset(),
+    constraints: Sequence[ConstraintSpec] = (),
+    gaps: Sequence[str] = (),
 ) -> list[Problem]:
     """`unjudged_inputs`: inputs that exist but are invalid themselves (already
     reported); rules that refer to them are skipped rather than guessed."""
     skip = unjudged_inputs
     problems = _cost_problems(inputs, cost, skip) if cost is not None else []
+    if cost is not None:
+        problems += pricing_problems(inputs, cost, skip)
+    problems += constraint_problems(inputs, constraints, skip)
+    problems += gap_problems(gaps)
     if image_input_field is not None and image_input_field not in skip:
         field = inputs.get(image_input_field)
         if field is None:
@@ -195,4 +207,7 @@ def partial_problems(
         provider=provider,
         provider_model=model if isinstance(model, str) else None,
         unjudged_inputs=frozenset(invalid),
+        gaps=[g for g in data.get("gaps") or [] if isinstance(g, str)]
+        if isinstance(data.get("gaps"), list)
+        else (),
     )

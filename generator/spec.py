@@ -80,8 +80,11 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+ItemType = Literal["string", "integer", "number"]
+
+
 class InputSpec(_Strict):
-    type: Literal["string", "integer", "number", "boolean", "array"]
+    type: Literal["string", "integer", "number", "boolean", "array", "object"]
     title: Annotated[str, Field(min_length=1, max_length=200)]
     description: str = ""
     default: JsonValue = None
@@ -98,10 +101,15 @@ class InputSpec(_Strict):
     renderer: Literal["prompt", "image"] | None = None
     order: int | None = None
     provider_field: Annotated[str, Field(pattern=PROVIDER_FIELD_PATTERN)] | None = None
+    multiple_of: Annotated[int, Field(gt=0)] | None = None
+    items: ItemType | None = None  # arrays: the items' type (default string)
+    fields: dict[str, InputSpec] | None = None  # objects: one level of fields
+    presets: list[str] | None = None  # objects: a preset name instead of fields
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
         problems: list[str] = []
+        problems += self._shape_problems()
         if self.enum is not None:
             if not self.enum:
                 problems.append("enum is empty; list at least one value or drop enum")
@@ -144,10 +152,44 @@ class InputSpec(_Strict):
             raise ValueError("; ".join(problems))
         return self
 
+    def _shape_problems(self) -> list[str]:
+        problems: list[str] = []
+        if self.multiple_of is not None and self.type != "integer":
+            problems.append("multiple_of applies only to integer inputs")
+        if self.items is not None and self.type != "array":
+            problems.append("items applies only to array inputs")
+        if self.type == "object":
+            if not self.fields:
+                problems.append(
+                    "an object input needs fields: {name: {type, title, ...}} "
+                    "(one per key of the object)"
+                )
+            for name, field in (self.fields or {}).items():
+                if not re.fullmatch(INPUT_NAME_PATTERN, name):
+                    problems.append(f"field name {name!r} must be snake_case")
+                if field.type in ("object", "array"):
+                    problems.append(
+                        f"field {name!r} is {field.type}: object fields are "
+                        "strings, numbers, integers or booleans"
+                    )
+            if self.presets is not None and not self.presets:
+                problems.append("presets is empty; list preset names or drop it")
+            if self.enum is not None:
+                problems.append("an object input takes presets, not enum")
+        else:
+            if self.fields is not None:
+                problems.append("fields apply only to object inputs")
+            if self.presets is not None:
+                problems.append("presets apply only to object inputs")
+        return problems
+
     def value_problems(self, value: JsonValue) -> list[str]:
         """Why `value` is not acceptable for this input (empty when it is)."""
-        if not _matches_type(value, self.type):
-            return [f"{value!r} is not of type {self.type}"]
+        if self.type == "object":
+            return self._object_problems(value)
+        if not _matches_type(value, self.type, self.items):
+            what = f"array of {self.items}" if self.items else self.type
+            return [f"{value!r} is not of type {what}"]
         out: list[str] = []
         if self.enum is not None and enum_key(value) not in {
             enum_key(v) for v in self.enum
@@ -169,10 +211,33 @@ class InputSpec(_Strict):
                 out.append(f"has fewer than min_items {self.min_items}")
             if self.max_items is not None and len(value) > self.max_items:
                 out.append(f"has more than max_items {self.max_items}")
+        if (
+            self.multiple_of is not None
+            and isinstance(value, int)
+            and value % self.multiple_of
+        ):
+            out.append(f"{value!r} is not a multiple of {self.multiple_of}")
+        return out
+
+    def _object_problems(self, value: JsonValue) -> list[str]:
+        if isinstance(value, str):
+            if value in (self.presets or []):
+                return []
+            return [f"{value!r} is not one of the presets {self.presets or []}"]
+        if not isinstance(value, dict):
+            return [f"{value!r} is not an object (or a preset name)"]
+        fields = self.fields or {}
+        out = [f"has unknown key {key!r}" for key in value if key not in fields]
+        for name, field in fields.items():
+            if name not in value:
+                if field.required and field.default is None:
+                    out.append(f"lacks {name!r}")
+                continue
+            out += [f"{name}: {m}" for m in field.value_problems(value[name])]
         return out
 
 
-def _matches_type(value: Any, type_name: str) -> bool:
+def _matches_type(value: Any, type_name: str, items: str | None = None) -> bool:
     if type_name == "string":
         return isinstance(value, str)
     if type_name == "integer":
@@ -181,7 +246,9 @@ def _matches_type(value: Any, type_name: str) -> bool:
         return isinstance(value, int | float) and not isinstance(value, bool)
     if type_name == "boolean":
         return isinstance(value, bool)
-    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+    return isinstance(value, list) and all(
+        _matches_type(v, items or "string") for v in value
+    )
 
 
 class PollingBand(_Strict):
@@ -217,14 +284,74 @@ class PollingSpec(_Strict):
         return self
 
 
-class CostSpec(_Strict):
-    """credits = base x multipliers[param][value] for each param x per-unit counts."""
+Price = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=6)]
+Rounding = Literal["up", "exact"]
 
-    base: Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=4)]
+
+class PerCharacters(_Strict):
+    """x len(input) / per: per 1,000 characters is `per: 1000`; "up" bills a
+    started block whole."""
+
+    input: str
+    per: Annotated[int, Field(gt=0)] = 1
+    round: Rounding = "exact"
+
+
+class PerMegapixel(_Strict):
+    """x megapixels (width x height / 1,000,000) of the output: from two integer
+    inputs (paths such as image_size.width allowed), or from an input whose
+    values (enum or presets) are listed in `sizes` as [width, height]."""
+
+    width: str | None = None
+    height: str | None = None
+    input: str | None = None
+    sizes: dict[str, tuple[int, int]] | None = None
+    round: Rounding = "exact"
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Self:
+        given = {
+            key
+            for key in ("width", "height", "input", "sizes")
+            if getattr(self, key) is not None
+        }
+        if given not in ({"width", "height"}, {"input", "sizes"}):
+            raise ValueError(
+                "give either width and height (input names), or input and sizes "
+                "({value: [width, height]}); not a mix of them"
+            )
+        return self
+
+
+class PriceTable(_Strict):
+    """A price per combination of inputs (for price lists that are not
+    multiplicative); replaces base. Keys are the inputs' values joined by '|'."""
+
+    inputs: Annotated[list[str], Field(min_length=1)]
+    prices: dict[str, Price]
+
+    @field_validator("prices", mode="before")
+    @classmethod
+    def _stringify_keys(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {enum_key(k): v for k, v in value.items()}
+        return value
+
+
+class CostSpec(_Strict):
+    """credits = (table price, else base) x multipliers[param][value] x per-unit
+    counts x per_second x per_characters x per_megapixel, rounded half-up to
+    0.01. Every factor but base is optional."""
+
+    base: Price
     multipliers: dict[str, dict[str, Annotated[Decimal, Field(ge=0)]]] = Field(
         default_factory=dict
     )
     per_unit: list[str] = Field(default_factory=list)
+    per_second: str | None = None
+    per_characters: PerCharacters | None = None
+    per_megapixel: PerMegapixel | None = None
+    table: PriceTable | None = None
 
     @field_validator("multipliers", mode="before")
     @classmethod
@@ -238,6 +365,27 @@ class CostSpec(_Strict):
                 for param, table in value.items()
             }
         return value
+
+
+class ConstraintSpec(_Strict):
+    """A rule across inputs: at least one of `fields` given (at_least_one), or
+    the product of numeric fields at most `max` / at least `min` (max_product,
+    min_product). Field paths may reach into objects (image_size.width)."""
+
+    rule: Literal["at_least_one", "max_product", "min_product"]
+    fields: Annotated[list[str], Field(min_length=2)]
+    max: Annotated[int, Field(gt=0)] | None = None
+    min: Annotated[int, Field(gt=0)] | None = None
+
+    @model_validator(mode="after")
+    def _bound(self) -> Self:
+        if self.rule == "max_product" and (self.max is None or self.min is not None):
+            raise ValueError("max_product takes max (and no min)")
+        if self.rule == "min_product" and (self.min is None or self.max is not None):
+            raise ValueError("min_product takes min (and no max)")
+        if self.rule == "at_least_one" and (self.max, self.min) != (None, None):
+            raise ValueError("at_least_one takes neither max nor min")
+        return self
 
 
 class ModelSpec(_Strict):
@@ -256,6 +404,9 @@ class ModelSpec(_Strict):
     inputs: dict[str, InputSpec]
     image_input_field: str | None = None
     payload_constants: dict[str, JsonValue] = Field(default_factory=dict)
+    constraints: list[ConstraintSpec] = Field(default_factory=list)
+    # What an import could not tell; a spec with gaps is refused until filled.
+    gaps: list[str] = Field(default_factory=list)
     notes: str = ""
 
     @field_validator("inputs")
@@ -279,6 +430,8 @@ class ModelSpec(_Strict):
             payload_constants=self.payload_constants,
             provider=self.provider,
             provider_model=self.provider_model,
+            constraints=self.constraints,
+            gaps=self.gaps,
         )
         if problems:
             # parse_spec reports these one per path; this covers direct use.
