@@ -16,7 +16,7 @@ MODELS = {
         "base_cost": "6",
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 20,
-        "locked": True,
+        "locked": False,
         "body_sha256": "7649fc938216fa63dce1fd66e8a6bc8896827bb8904ca6230a74a3d1eb94c5a6",
     },
     "elevenlabs-tts-turbo-2-5": {
@@ -30,7 +30,7 @@ MODELS = {
         "base_cost": "3",
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 15,
-        "locked": True,
+        "locked": False,
         "body_sha256": "310df92b9051bedda252454c8c9c8949ee112bbfa3e0218a490a50976fd262ac",
     },
     "flux-1-schnell-fal": {
@@ -58,7 +58,7 @@ MODELS = {
         "base_cost": "0.3",
         "api_key_env": "RUNWARE_API_KEY",
         "estimated_seconds": 5,
-        "locked": True,
+        "locked": False,
         "body_sha256": "9e8daa1a5d8f8c3d4140165beb74b3924959669757008d808382e21638c4a88a",
     },
     "flux-schnell-replicate": {
@@ -72,7 +72,7 @@ MODELS = {
         "base_cost": "0.3",
         "api_key_env": "REPLICATE_API_TOKEN",
         "estimated_seconds": 4,
-        "locked": True,
+        "locked": False,
         "body_sha256": "b14d0f64f8da6a8e7dfb79e29133118c226c3fe049b79ac8f9c004e68a7a6ced",
     },
     "google-veo-3-1-fast": {
@@ -86,7 +86,7 @@ MODELS = {
         "base_cost": "30",
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 90,
-        "locked": True,
+        "locked": False,
         "body_sha256": "dedd039dd8ca238a510b596862aa40a8e1d73165e638944a264ab893cb897cd2",
     },
     "google-veo-3-1-fast-image-to-video": {
@@ -100,7 +100,7 @@ MODELS = {
         "base_cost": "30",
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 90,
-        "locked": True,
+        "locked": False,
         "body_sha256": "68025bfad4b8c44541e0cc0bf8703e996da9ad74d345c748ea15a05d1b5dd6d3",
     },
     "google-veo-3-1-hq": {
@@ -114,7 +114,7 @@ MODELS = {
         "base_cost": "125",
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 180,
-        "locked": True,
+        "locked": False,
         "body_sha256": "d048ac7596f9605c6cc5a79fc00ae25296b83ec2bd4c518ad665a37538577850",
     },
     "lyria-2-fal": {
@@ -128,7 +128,7 @@ MODELS = {
         "base_cost": "10",
         "api_key_env": "FAL_KEY",
         "estimated_seconds": 40,
-        "locked": True,
+        "locked": False,
         "body_sha256": "f7a64818826a91af692392fdd8ac7355df1076f3069ba3730b85e3a12e34537f",
     },
     "minimax-speech-02-turbo-replicate": {
@@ -156,7 +156,7 @@ MODELS = {
         "base_cost": "0.25",
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 15,
-        "locked": True,
+        "locked": False,
         "body_sha256": "1b79677beb0f9f451adc2b2cca52ce0adff3f4a42a11d097e88885d386fd50d9",
     },
     "recraft-crisp-upscale-fal": {
@@ -170,7 +170,7 @@ MODELS = {
         "base_cost": "0.4",
         "api_key_env": "FAL_KEY",
         "estimated_seconds": 15,
-        "locked": True,
+        "locked": False,
         "body_sha256": "80af4731d9e2b5b41070327e5deee6a9054654001d7486683942ab3cd0d21289",
     },
     "recraft-remove-background": {
@@ -184,7 +184,7 @@ MODELS = {
         "base_cost": "0.5",
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 10,
-        "locked": True,
+        "locked": False,
         "body_sha256": "341a4705dc8ca861f5e4b65dcb0923e8fe8889703d7d43fd870206c0cf6161b4",
     },
     "seedance-1-0-pro-runware": {
@@ -212,7 +212,7 @@ MODELS = {
         "base_cost": "5",
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 60,
-        "locked": True,
+        "locked": False,
         "body_sha256": "9b02b06579032a4843775140cce793e8d47f941600cc3cac2f3b75b485d6092f",
     },
     "seedance-v1-lite-image-to-video": {
@@ -226,7 +226,7 @@ MODELS = {
         "base_cost": "5",
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 60,
-        "locked": True,
+        "locked": False,
         "body_sha256": "1c9274ed2d3ecd894db53bd2a16e5b692e08164c54d8cc85f5c570ef877f8d4f",
     },
     "seedance-v1-lite-image-to-video-fal": {

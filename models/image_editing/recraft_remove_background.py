@@ -1,12 +1,12 @@
 # modelvault model file v1
 # id: recraft-remove-background
 # record-id: 5110c27a-15ab-5422-9392-2f669f4acd36
-# locked: true
+# locked: false
 # locked-by: @lead-engineer
 # locked-at: 2026-12-01T14:58:34Z
 # unlocked-by: @lead-engineer
-# unlocked-at: 2026-12-01T14:56:12Z
-# unlock-reason: "template v4: provider callbacks (callback_url in execute, slow fallback polling, callback_changes)"
+# unlocked-at: 2026-12-01T15:22:00Z
+# unlock-reason: "template v5: prices and inputs as providers define them (per second, per character, per megapixel, price tables, objects, constraints)"
 # body-sha256: 341a4705dc8ca861f5e4b65dcb0923e8fe8889703d7d43fd870206c0cf6161b4
 # generated-by: generator 0.1.0, template kie_jobs v4
 

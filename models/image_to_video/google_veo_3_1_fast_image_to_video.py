@@ -1,12 +1,12 @@
 # modelvault model file v1
 # id: google-veo-3-1-fast-image-to-video
 # record-id: 812870c6-2613-5c61-a1ad-2d42795de29a
-# locked: true
+# locked: false
 # locked-by: @lead-engineer
 # locked-at: 2026-12-01T14:58:34Z
 # unlocked-by: @lead-engineer
-# unlocked-at: 2026-12-01T14:56:12Z
-# unlock-reason: "template v4: provider callbacks (callback_url in execute, slow fallback polling, callback_changes)"
+# unlocked-at: 2026-12-01T15:22:00Z
+# unlock-reason: "template v5: prices and inputs as providers define them (per second, per character, per megapixel, price tables, objects, constraints)"
 # body-sha256: 68025bfad4b8c44541e0cc0bf8703e996da9ad74d345c748ea15a05d1b5dd6d3
 # generated-by: generator 0.1.0, template kie_veo v4
 

@@ -1,12 +1,12 @@
 # modelvault model file v1
 # id: elevenlabs-tts-multilingual-v2
 # record-id: 9a0dbde4-943a-5f69-9dc5-6c170cca79c6
-# locked: true
+# locked: false
 # locked-by: @lead-engineer
 # locked-at: 2026-12-01T14:58:34Z
 # unlocked-by: @lead-engineer
-# unlocked-at: 2026-12-01T14:56:12Z
-# unlock-reason: "template v4: provider callbacks (callback_url in execute, slow fallback polling, callback_changes)"
+# unlocked-at: 2026-12-01T15:22:00Z
+# unlock-reason: "template v5: prices and inputs as providers define them (per second, per character, per megapixel, price tables, objects, constraints)"
 # body-sha256: 7649fc938216fa63dce1fd66e8a6bc8896827bb8904ca6230a74a3d1eb94c5a6
 # generated-by: generator 0.1.0, template kie_jobs v4
 

@@ -1,12 +1,12 @@
 # modelvault model file v1
 # id: flux-schnell-replicate
 # record-id: 8c662f52-e0e8-5a62-9728-8286c2ce68a4
-# locked: true
+# locked: false
 # locked-by: @lead-engineer
 # locked-at: 2026-12-01T14:58:34Z
 # unlocked-by: @lead-engineer
-# unlocked-at: 2026-12-01T14:56:12Z
-# unlock-reason: "template v4: provider callbacks (callback_url in execute, slow fallback polling, callback_changes)"
+# unlocked-at: 2026-12-01T15:22:00Z
+# unlock-reason: "template v5: prices and inputs as providers define them (per second, per character, per megapixel, price tables, objects, constraints)"
 # body-sha256: b14d0f64f8da6a8e7dfb79e29133118c226c3fe049b79ac8f9c004e68a7a6ced
 # generated-by: generator 0.1.0, template replicate v4
 

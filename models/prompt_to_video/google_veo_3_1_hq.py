@@ -1,12 +1,12 @@
 # modelvault model file v1
 # id: google-veo-3-1-hq
 # record-id: 0db5f3c5-e19c-5daf-8f8f-4ddd1f17ce19
-# locked: true
+# locked: false
 # locked-by: @lead-engineer
 # locked-at: 2026-12-01T14:58:34Z
 # unlocked-by: @lead-engineer
-# unlocked-at: 2026-12-01T14:56:12Z
-# unlock-reason: "template v4: provider callbacks (callback_url in execute, slow fallback polling, callback_changes)"
+# unlocked-at: 2026-12-01T15:22:00Z
+# unlock-reason: "template v5: prices and inputs as providers define them (per second, per character, per megapixel, price tables, objects, constraints)"
 # body-sha256: d048ac7596f9605c6cc5a79fc00ae25296b83ec2bd4c518ad665a37538577850
 # generated-by: generator 0.1.0, template kie_veo v4
 
