@@ -5,6 +5,34 @@ the generator produces from the model files). Listing models reads only this fil
 """
 
 MODELS = {
+    "chatgpt-4o-image": {
+        "record_id": "6a0a6059-6e8c-5424-811a-fa525c2c0a96",
+        "name": "ChatGPT 4o Image",
+        "group": "prompt_to_image",
+        "path": "models/prompt_to_image/chatgpt_4o_image.py",
+        "provider": "kie_4o",
+        "provider_model": "gpt4o-image",
+        "content_type": "image",
+        "base_cost": "3",
+        "api_key_env": "KIE_API_KEY",
+        "estimated_seconds": 60,
+        "locked": False,
+        "body_sha256": "e9bf509f7e731455ae05301ca8b75989316b1548975c9aca9b68ec013cd6cb6c",
+    },
+    "chatgpt-4o-image-edit": {
+        "record_id": "9594ff65-8847-566a-83d7-bc94fc7fddba",
+        "name": "ChatGPT 4o Image Edit",
+        "group": "image_editing",
+        "path": "models/image_editing/chatgpt_4o_image_edit.py",
+        "provider": "kie_4o",
+        "provider_model": "gpt4o-image",
+        "content_type": "image",
+        "base_cost": "3",
+        "api_key_env": "KIE_API_KEY",
+        "estimated_seconds": 60,
+        "locked": False,
+        "body_sha256": "2d31a4756c56e08b4f600e1d918c335b30a015233a1d454f41854c74bd0d1043",
+    },
     "elevenlabs-tts-multilingual-v2": {
         "record_id": "9a0dbde4-943a-5f69-9dc5-6c170cca79c6",
         "name": "ElevenLabs Multilingual v2 (text to speech)",
@@ -17,7 +45,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 20,
         "locked": False,
-        "body_sha256": "7649fc938216fa63dce1fd66e8a6bc8896827bb8904ca6230a74a3d1eb94c5a6",
+        "body_sha256": "33c662449b0de8c19baee59957cd5bf1787408854b0d4d4fb6395b303da474c6",
     },
     "elevenlabs-tts-turbo-2-5": {
         "record_id": "b3047529-98b5-53bc-9b32-ffdc13c14a8b",
@@ -31,7 +59,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 15,
         "locked": False,
-        "body_sha256": "310df92b9051bedda252454c8c9c8949ee112bbfa3e0218a490a50976fd262ac",
+        "body_sha256": "51d859da43b1ee5d369c34417f07b430525fb5d1572e05a0c15d71b176f2ebb9",
     },
     "flux-1-schnell-fal": {
         "record_id": "f3b47059-0da0-56c5-92ec-3eb736fd475e",
@@ -45,7 +73,7 @@ MODELS = {
         "api_key_env": "FAL_KEY",
         "estimated_seconds": 5,
         "locked": False,
-        "body_sha256": "6e9cf7b16593e17672a61d5b22cf80f03f55befc986d3c3cd353607fa92bff90",
+        "body_sha256": "3556915f5743474dd70ab2a5fcd90a064b6f8f9f3b42ed340af776ea3141d2f6",
     },
     "flux-1-schnell-runware": {
         "record_id": "053e51fa-19df-5c8f-8b26-7854650d9e26",
@@ -59,7 +87,7 @@ MODELS = {
         "api_key_env": "RUNWARE_API_KEY",
         "estimated_seconds": 5,
         "locked": False,
-        "body_sha256": "9e8daa1a5d8f8c3d4140165beb74b3924959669757008d808382e21638c4a88a",
+        "body_sha256": "e7f30825b30bb1d2bedc39fcd79fc74b6b02243028b19178cea05c2619177530",
     },
     "flux-schnell-replicate": {
         "record_id": "8c662f52-e0e8-5a62-9728-8286c2ce68a4",
@@ -73,7 +101,7 @@ MODELS = {
         "api_key_env": "REPLICATE_API_TOKEN",
         "estimated_seconds": 4,
         "locked": False,
-        "body_sha256": "b14d0f64f8da6a8e7dfb79e29133118c226c3fe049b79ac8f9c004e68a7a6ced",
+        "body_sha256": "4835f4cb76eaa993b3cba2b91c76bdd73b3836bf53e439ba5d0c62c735c758ab",
     },
     "google-veo-3-1-fast": {
         "record_id": "35fb2dcf-a0a2-5464-a745-6550fe8d9bc0",
@@ -87,7 +115,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 90,
         "locked": False,
-        "body_sha256": "dedd039dd8ca238a510b596862aa40a8e1d73165e638944a264ab893cb897cd2",
+        "body_sha256": "4b04e16e78ae023d22b4e6cc29aac57786256baec14f3cb61fd56cb08b414637",
     },
     "google-veo-3-1-fast-image-to-video": {
         "record_id": "812870c6-2613-5c61-a1ad-2d42795de29a",
@@ -101,7 +129,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 90,
         "locked": False,
-        "body_sha256": "68025bfad4b8c44541e0cc0bf8703e996da9ad74d345c748ea15a05d1b5dd6d3",
+        "body_sha256": "e826921a9363ac7cc30a915e039218b06b6142a04e697d091906dfc255724b1a",
     },
     "google-veo-3-1-hq": {
         "record_id": "0db5f3c5-e19c-5daf-8f8f-4ddd1f17ce19",
@@ -115,7 +143,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 180,
         "locked": False,
-        "body_sha256": "d048ac7596f9605c6cc5a79fc00ae25296b83ec2bd4c518ad665a37538577850",
+        "body_sha256": "c9cca1af5bff6933100aab41f726adea45a0448ab11b4e5911641f16d9849493",
     },
     "lyria-2-fal": {
         "record_id": "ea200d1f-ea6f-507a-beed-22eec3b27732",
@@ -129,7 +157,7 @@ MODELS = {
         "api_key_env": "FAL_KEY",
         "estimated_seconds": 40,
         "locked": False,
-        "body_sha256": "f7a64818826a91af692392fdd8ac7355df1076f3069ba3730b85e3a12e34537f",
+        "body_sha256": "589a4a09fff34f83289b395667d028a3c6df04fa78135377ae91c86f63ed7e2a",
     },
     "minimax-speech-02-turbo-replicate": {
         "record_id": "f28b2fb9-215a-5795-a36f-f91433dd4e04",
@@ -143,7 +171,7 @@ MODELS = {
         "api_key_env": "REPLICATE_API_TOKEN",
         "estimated_seconds": 10,
         "locked": False,
-        "body_sha256": "d594f5b32932cb590df5826f9b56a4037e6c10208c077adb4e549de69a02bbe5",
+        "body_sha256": "ee4231ad2da9914335fe4c6416f5929740ba50113c45fc144704db141f707a25",
     },
     "recraft-crisp-upscale": {
         "record_id": "62dcd271-1b6c-5a47-a59c-e66e2188a439",
@@ -157,7 +185,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 15,
         "locked": False,
-        "body_sha256": "1b79677beb0f9f451adc2b2cca52ce0adff3f4a42a11d097e88885d386fd50d9",
+        "body_sha256": "4268dc2c0fb2d54810b69b1d79fb27eb437bfcc7b0b7e67e3f4f737db4b34995",
     },
     "recraft-crisp-upscale-fal": {
         "record_id": "44387b1e-c725-56d5-98d0-db51f8e5592b",
@@ -171,7 +199,7 @@ MODELS = {
         "api_key_env": "FAL_KEY",
         "estimated_seconds": 15,
         "locked": False,
-        "body_sha256": "80af4731d9e2b5b41070327e5deee6a9054654001d7486683942ab3cd0d21289",
+        "body_sha256": "1d394a0c5efded475acbaba38e10550f6aec92f5fa796fd5ccdde20dd649deab",
     },
     "recraft-remove-background": {
         "record_id": "5110c27a-15ab-5422-9392-2f669f4acd36",
@@ -185,7 +213,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 10,
         "locked": False,
-        "body_sha256": "341a4705dc8ca861f5e4b65dcb0923e8fe8889703d7d43fd870206c0cf6161b4",
+        "body_sha256": "6e251feec31482846fe9fde1311187bee2c1360ef3d3a65c1e0548eeafb08aa3",
     },
     "seedance-1-0-pro-runware": {
         "record_id": "3f585588-de46-5357-beb0-6370fbb01a67",
@@ -199,7 +227,7 @@ MODELS = {
         "api_key_env": "RUNWARE_API_KEY",
         "estimated_seconds": 120,
         "locked": False,
-        "body_sha256": "468219ce10fafedac1976faabdd251d5edf0b3f2ff89bde7d5603160a3732012",
+        "body_sha256": "922b4eab8838b09beb3802157fe6f6276e313e40bfa280176379433cd32e9712",
     },
     "seedance-v1-lite": {
         "record_id": "f1d51e3d-3c40-59ee-86e0-842398a4dee6",
@@ -213,7 +241,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 60,
         "locked": False,
-        "body_sha256": "9b02b06579032a4843775140cce793e8d47f941600cc3cac2f3b75b485d6092f",
+        "body_sha256": "54a87504e562b6e8ce0068af33a5f72b899c98694adf7eaffcfc7d9584451a0d",
     },
     "seedance-v1-lite-image-to-video": {
         "record_id": "b676ba91-803d-5f81-a86a-8adbbb812bbb",
@@ -227,7 +255,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 60,
         "locked": False,
-        "body_sha256": "1c9274ed2d3ecd894db53bd2a16e5b692e08164c54d8cc85f5c570ef877f8d4f",
+        "body_sha256": "4704eee71d9f3135f4fa17a51aa860e40a27d011d75b42cfb8ebb73b9774ae12",
     },
     "seedance-v1-lite-image-to-video-fal": {
         "record_id": "b1056fec-d5d4-5391-94f1-28e9f2d06dcb",
@@ -241,7 +269,7 @@ MODELS = {
         "api_key_env": "FAL_KEY",
         "estimated_seconds": 60,
         "locked": False,
-        "body_sha256": "dce34361cfd7a934d55f97281465dfb336607f0a06cca2448434f1d3fdc02350",
+        "body_sha256": "2b9dd0a6d1242803fff519493b94ec5122d9f56aee2128f7baba0383472a2d99",
     },
 }
 
@@ -253,8 +281,10 @@ RECORD_IDS = {
     "44387b1e-c725-56d5-98d0-db51f8e5592b": "recraft-crisp-upscale-fal",
     "5110c27a-15ab-5422-9392-2f669f4acd36": "recraft-remove-background",
     "62dcd271-1b6c-5a47-a59c-e66e2188a439": "recraft-crisp-upscale",
+    "6a0a6059-6e8c-5424-811a-fa525c2c0a96": "chatgpt-4o-image",
     "812870c6-2613-5c61-a1ad-2d42795de29a": "google-veo-3-1-fast-image-to-video",
     "8c662f52-e0e8-5a62-9728-8286c2ce68a4": "flux-schnell-replicate",
+    "9594ff65-8847-566a-83d7-bc94fc7fddba": "chatgpt-4o-image-edit",
     "9a0dbde4-943a-5f69-9dc5-6c170cca79c6": "elevenlabs-tts-multilingual-v2",
     "b1056fec-d5d4-5391-94f1-28e9f2d06dcb": "seedance-v1-lite-image-to-video-fal",
     "b3047529-98b5-53bc-9b32-ffdc13c14a8b": "elevenlabs-tts-turbo-2-5",

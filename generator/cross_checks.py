@@ -151,7 +151,20 @@ def cross_field_problems(
     return problems
 
 
+# kie.ai's 4o Image API takes no model field: its one model is named by the path.
+KIE_4O_MODEL = "gpt4o-image"
+
+
 def _provider_model_problems(provider: str, provider_model: str) -> list[Problem]:
+    if provider == "kie_4o" and provider_model != KIE_4O_MODEL:
+        return [
+            (
+                "provider_model",
+                f"for kie_4o it must be {KIE_4O_MODEL!r}: the 4o Image API "
+                "(/api/v1/gpt4o-image/generate) serves one model and takes no "
+                "model field",
+            )
+        ]
     if provider == "fal_queue" and provider_model.count("/") < 1:
         return [
             (
@@ -207,7 +220,20 @@ def partial_problems(
         provider=provider,
         provider_model=model if isinstance(model, str) else None,
         unjudged_inputs=frozenset(invalid),
+        constraints=_valid_constraints(data.get("constraints")),
         gaps=[g for g in data.get("gaps") or [] if isinstance(g, str)]
         if isinstance(data.get("gaps"), list)
         else (),
     )
+
+
+def _valid_constraints(raw: Any) -> list[ConstraintSpec]:
+    from generator.spec import ConstraintSpec  # noqa: PLC0415 - import cycle
+
+    valid: list[ConstraintSpec] = []
+    for item in raw if isinstance(raw, list) else []:
+        try:
+            valid.append(ConstraintSpec.model_validate(item))
+        except ValidationError:
+            return []  # reported as its own problem; the indices would shift
+    return valid

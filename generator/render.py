@@ -24,11 +24,11 @@ class Family:
 
 
 FAMILIES: dict[ProviderFamily, Family] = {
-    ProviderFamily.KIE_JOBS: Family("kie_jobs", 4, "kie.ai"),
-    ProviderFamily.KIE_VEO: Family("kie_veo", 4, "kie.ai"),
-    ProviderFamily.RUNWARE: Family("runware", 4, "Runware"),
-    ProviderFamily.FAL_QUEUE: Family("fal_queue", 4, "fal.ai", two_step_result=True),
-    ProviderFamily.REPLICATE: Family("replicate", 4, "Replicate"),
+    ProviderFamily.KIE_JOBS: Family("kie_jobs", 5, "kie.ai"),
+    ProviderFamily.KIE_VEO: Family("kie_veo", 5, "kie.ai"),
+    ProviderFamily.RUNWARE: Family("runware", 5, "Runware"),
+    ProviderFamily.FAL_QUEUE: Family("fal_queue", 5, "fal.ai", two_step_result=True),
+    ProviderFamily.REPLICATE: Family("replicate", 5, "Replicate"),
 }
 
 

@@ -140,11 +140,11 @@ def _malformed_locked_without_who(root: Path) -> None:
 
 
 def _old_template(root: Path) -> None:
-    _edit_header(root, UNLOCKED_2, "template replicate v4", "template replicate v3")
+    _edit_header(root, UNLOCKED_2, "template replicate v5", "template replicate v4")
 
 
 def _wrong_template(root: Path) -> None:
-    _edit_header(root, UNLOCKED_2, "template replicate v4", "template runware v4")
+    _edit_header(root, UNLOCKED_2, "template replicate v5", "template runware v5")
 
 
 def _isolation(code: str) -> Callable[[Path], None]:
@@ -244,7 +244,7 @@ CORRUPTIONS: dict[str, Corruption] = {
         "a locked header needs locked-by and locked-at",
     ),
     "older-template-unlocked": Corruption(
-        _old_template, UNLOCKED_2, "drift", "current is v4"
+        _old_template, UNLOCKED_2, "drift", "current is v5"
     ),
     "wrong-template-unlocked": Corruption(
         _wrong_template, UNLOCKED_2, "drift", "uses replicate"
@@ -317,7 +317,7 @@ def test_corruption_is_found(case: str, small_repo: Path) -> None:
 
 def test_locked_file_with_an_older_template_is_not_drift(small_repo: Path) -> None:
     # A locked file never drifts: the generator must not touch it anyway.
-    _edit_header(small_repo, LOCKED, "template kie_jobs v4", "template kie_jobs v3")
+    _edit_header(small_repo, LOCKED, "template kie_jobs v5", "template kie_jobs v4")
     exit_code, findings = _check(small_repo)
     assert (exit_code, findings) == (0, [])
 
