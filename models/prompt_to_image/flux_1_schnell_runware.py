@@ -1,9 +1,9 @@
 # modelvault model file v1
 # id: flux-1-schnell-runware
 # record-id: 053e51fa-19df-5c8f-8b26-7854650d9e26
-# locked: false
+# locked: true
 # locked-by: @lead-engineer
-# locked-at: 2026-12-01T14:58:34Z
+# locked-at: 2026-12-01T15:23:40Z
 # unlocked-by: @lead-engineer
 # unlocked-at: 2026-12-01T15:22:00Z
 # unlock-reason: "template v5: prices and inputs as providers define them (per second, per character, per megapixel, price tables, objects, constraints)"

@@ -1,9 +1,9 @@
 # modelvault model file v1
 # id: google-veo-3-1-fast
 # record-id: 35fb2dcf-a0a2-5464-a745-6550fe8d9bc0
-# locked: false
+# locked: true
 # locked-by: @lead-engineer
-# locked-at: 2026-12-01T14:58:34Z
+# locked-at: 2026-12-01T15:23:40Z
 # unlocked-by: @lead-engineer
 # unlocked-at: 2026-12-01T15:22:00Z
 # unlock-reason: "template v5: prices and inputs as providers define them (per second, per character, per megapixel, price tables, objects, constraints)"

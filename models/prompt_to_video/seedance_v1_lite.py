@@ -1,9 +1,9 @@
 # modelvault model file v1
 # id: seedance-v1-lite
 # record-id: f1d51e3d-3c40-59ee-86e0-842398a4dee6
-# locked: false
+# locked: true
 # locked-by: @lead-engineer
-# locked-at: 2026-12-01T14:58:34Z
+# locked-at: 2026-12-01T15:23:40Z
 # unlocked-by: @lead-engineer
 # unlocked-at: 2026-12-01T15:22:00Z
 # unlock-reason: "template v5: prices and inputs as providers define them (per second, per character, per megapixel, price tables, objects, constraints)"
