@@ -26,6 +26,7 @@ class Family:
 FAMILIES: dict[ProviderFamily, Family] = {
     ProviderFamily.KIE_JOBS: Family("kie_jobs", 5, "kie.ai"),
     ProviderFamily.KIE_VEO: Family("kie_veo", 5, "kie.ai"),
+    ProviderFamily.KIE_4O: Family("kie_4o", 5, "kie.ai"),
     ProviderFamily.RUNWARE: Family("runware", 5, "Runware"),
     ProviderFamily.FAL_QUEUE: Family("fal_queue", 5, "fal.ai", two_step_result=True),
     ProviderFamily.REPLICATE: Family("replicate", 5, "Replicate"),

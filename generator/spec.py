@@ -57,6 +57,7 @@ CONTENT_TYPES: dict[Group, str] = {
 class ProviderFamily(StrEnum):
     KIE_JOBS = "kie_jobs"
     KIE_VEO = "kie_veo"
+    KIE_4O = "kie_4o"
     RUNWARE = "runware"
     FAL_QUEUE = "fal_queue"
     REPLICATE = "replicate"

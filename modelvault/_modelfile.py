@@ -35,7 +35,8 @@ _KEYS = (
     "generated-by",
 )
 _GENERATED_BY = re.compile(
-    r"^generator (?P<generator>\S+), template (?P<template>[a-z_]+) v(?P<version>\d+)$"
+    r"^generator (?P<generator>\S+), "
+    r"template (?P<template>[a-z][a-z0-9_]*) v(?P<version>\d+)$"
 )
 _HANDLE = re.compile(r"^@[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:/[A-Za-z0-9._-]+)?$")
 _TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")

@@ -39,6 +39,11 @@ _FAMILY_FIELDS: dict[str, dict[str, Any]] = {
         "endpoint": "https://api.kie.ai/api/v1/veo/generate",
         "api_key_env": "KIE_API_KEY",
     },
+    "kie_4o": {
+        "provider_model": "gpt4o-image",
+        "endpoint": "https://api.kie.ai/api/v1/gpt4o-image/generate",
+        "api_key_env": "KIE_API_KEY",
+    },
     "runware": {
         "provider_model": "runware:100@1",
         "endpoint": "https://api.runware.ai/v1",

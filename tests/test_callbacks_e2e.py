@@ -33,6 +33,7 @@ MODELS = {
     "runware": "flux-1-schnell-runware",
     "kie_jobs": "recraft-remove-background",
     "kie_veo": "google-veo-3-1-fast",
+    "kie_4o": "chatgpt-4o-image",
 }
 SIGNED = ("replicate", "fal_queue")
 

@@ -233,6 +233,10 @@ def test_replicate_answers_422_problem_json(client: httpx.Client) -> None:
 SUBMITS: dict[str, tuple[str, Any]] = {
     "kie_jobs": (JOBS, {"model": "vendor/unlisted", "input": {"x": 1}}),
     "kie_veo": ("/api/v1/veo/generate", {"prompt": "x", "model": "veo9"}),
+    "kie_4o": (
+        "/api/v1/gpt4o-image/generate",
+        {"prompt": "x", "size": "1:1", "model": "gpt-image-9"},
+    ),
     "runware": (
         "/v1",
         [{"taskType": "imageInference", "taskUUID": UUID4, "model": "civitai:1@1"}],
@@ -325,7 +329,7 @@ def test_replicate_aborted_is_a_terminal_outcome(client: httpx.Client) -> None:
         assert (first["status"], last["status"]) == ("starting", "aborted")
         assert last["output"] is None and last["started_at"] is None
         assert last["completed_at"] is not None
-    for family in ("kie_jobs", "kie_veo", "runware", "fal_queue"):
+    for family in ("kie_jobs", "kie_veo", "kie_4o", "runware", "fal_queue"):
         with pytest.raises(ValueError, match="aborted"):
             FakeProvider(family, outcome="aborted")
 

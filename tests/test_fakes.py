@@ -87,6 +87,10 @@ def submit(
             "generationType": "TEXT_2_VIDEO",
         }
         return client.post(f"{base}/api/v1/veo/generate", json=body, headers=headers)
+    if fake.family == "kie_4o":
+        body = {"prompt": "a fox", "size": "1:1"}
+        url = f"{base}/api/v1/gpt4o-image/generate"
+        return client.post(url, json=body, headers=headers)
     if fake.family == "runware":
         body = [
             {
@@ -109,7 +113,7 @@ def submit(
 
 def task_id_of(fake: FakeProvider, response: httpx.Response) -> str:
     body = response.json()
-    if fake.family in ("kie_jobs", "kie_veo"):
+    if fake.family in ("kie_jobs", "kie_veo", "kie_4o"):
         return str(body["data"]["taskId"])
     if fake.family == "runware":
         return str(body["data"][0]["taskUUID"])
@@ -128,6 +132,9 @@ def poll(
         return client.get(url, params={"taskId": task_id}, headers=headers)
     if fake.family == "kie_veo":
         url = f"{base}/api/v1/veo/record-info"
+        return client.get(url, params={"taskId": task_id}, headers=headers)
+    if fake.family == "kie_4o":
+        url = f"{base}/api/v1/gpt4o-image/record-info"
         return client.get(url, params={"taskId": task_id}, headers=headers)
     if fake.family == "runware":
         body = [{"taskType": "getResponse", "taskUUID": task_id}]
@@ -150,6 +157,8 @@ def state_of(family: str, response: httpx.Response) -> Any:
         return body["data"]["state"]
     if family == "kie_veo":
         return body["data"]["successFlag"]
+    if family == "kie_4o":
+        return body["data"]["status"]
     if family == "runware":
         items = body["data"]
         return items[0]["status"] if items else "error"
@@ -159,7 +168,7 @@ def state_of(family: str, response: httpx.Response) -> Any:
 def assert_error_shape(family: str, response: httpx.Response, status: int) -> str:
     """Check the family's documented error body; return its message."""
     body = response.json()
-    if family in ("kie_jobs", "kie_veo"):
+    if family in ("kie_jobs", "kie_veo", "kie_4o"):
         assert response.status_code == status
         assert body["code"] == status and body["data"] is None
         return str(body["msg"])
@@ -185,6 +194,7 @@ EXPECTED_STATES: dict[str, list[Any]] = {
     # kie.ai: the task is not visible to recordInfo on the first poll
     "kie_jobs": [INVISIBLE, "waiting", "queuing", "generating", "success"],
     "kie_veo": [0, 0, 0, 1],
+    "kie_4o": ["GENERATING", "GENERATING", "GENERATING", "SUCCESS"],
     "runware": ["pending", "pending", "processing", "success"],
     "fal_queue": ["IN_QUEUE", "IN_QUEUE", "IN_PROGRESS", "COMPLETED"],
     "replicate": ["starting", "starting", "processing", "succeeded"],
@@ -228,6 +238,11 @@ def test_progression_and_success_shape(
     elif family == "kie_veo":
         assert last["data"]["response"]["resultUrls"] == urls
         assert last["data"]["taskId"] == task_id
+    elif family == "kie_4o":
+        data = last["data"]
+        assert data["response"] == {"resultUrls": urls} and data["taskId"] == task_id
+        assert (data["successFlag"], data["progress"]) == (1, "1.00")
+        assert json.loads(data["paramJson"]) == {"prompt": "a fox", "size": "1:1"}
     elif family == "runware":
         assert created.json() == {
             "data": [{"taskType": "imageInference", "taskUUID": RUNWARE_TASK}]
@@ -298,6 +313,7 @@ def test_unknown_task_id(
 TERMINAL_STATES: dict[str, Any] = {
     "kie_jobs": "success",
     "kie_veo": 1,
+    "kie_4o": "SUCCESS",
     "runware": "success",
     "fal_queue": "COMPLETED",
     "replicate": "succeeded",
@@ -312,7 +328,7 @@ def result_urls_of(
     body = response.json()
     if fake.family == "kie_jobs":
         return list(json.loads(body["data"]["resultJson"])["resultUrls"])
-    if fake.family == "kie_veo":
+    if fake.family in ("kie_veo", "kie_4o"):
         return list(body["data"]["response"]["resultUrls"])
     if fake.family == "runware":
         return [item["imageURL"] for item in body["data"]]
@@ -430,6 +446,7 @@ def test_failed_outcome(
         "IN_QUEUE",
         "starting",
         "waiting",
+        "GENERATING",
     )
     body = poll(client, fake, task_id).json()
     if family == "kie_jobs":
@@ -440,6 +457,10 @@ def test_failed_outcome(
         data = body["data"]
         assert data["successFlag"] == 3 and data["errorMessage"] == "content policy"
         assert data["errorCode"] is not None and data["response"] is None
+    elif family == "kie_4o":
+        data = body["data"]
+        assert data["status"] == "GENERATE_FAILED" and data["successFlag"] == 3
+        assert data["errorMessage"] == "content policy" and data["response"] is None
     elif family == "runware":
         (error,) = body["errors"]
         assert error["taskUUID"] == task_id and error["status"] == "error"
@@ -523,7 +544,7 @@ def test_fault_times_and_phases(fakes: FakeProviders, client: httpx.Client) -> N
     ]
 
 
-@pytest.mark.parametrize("family", ["kie_jobs", "kie_veo"])
+@pytest.mark.parametrize("family", ["kie_jobs", "kie_veo", "kie_4o"])
 def test_kie_errors_only_in_body_code(
     fakes: FakeProviders, client: httpx.Client, family: Family
 ) -> None:

@@ -1,8 +1,9 @@
 """Loopback fakes of the provider APIs, for tests that must not pay a provider.
 
 Each fake is a real HTTP server on 127.0.0.1 that follows one provider family's
-documented contract (kie.ai market jobs, kie.ai Veo, Runware, fal.ai queue,
-Replicate), including its error bodies. Point a model at it with `base_url`:
+documented contract (kie.ai market jobs, kie.ai Veo, kie.ai 4o Image, Runware,
+fal.ai queue, Replicate), including its error bodies. Point a model at it with
+`base_url`:
 
     import httpx, modelvault
     from modelvault.testing import fake_providers
@@ -36,7 +37,8 @@ Knobs: `polls` (intermediate answers before the terminal one), `outcome`
 ("success" | "failed" | "canceled" | "aborted"), `result_urls`, `output_kind`,
 `error_message`, `kie_http_status` ("mirror" | "always_200"), `veo_fail_flag`,
 `fal_error_status`, `validate_requests`, `kie_invisible_polls` (default 1),
-`runware_error_shape` ("errors" | "data"), `adopt_unknown_tasks` (answer a poll
+`runware_error_shape` ("errors" | "data"), `kie4o_fail_status`
+("GENERATE_FAILED" | "CREATE_TASK_FAILED"), `adopt_unknown_tasks` (answer a poll
 or result fetch for a task id the fake never issued as if that task were
 submitted just now, instead of the documented not-found error: for following
 up, in a new process, tasks an earlier fake accepted). Faults (`inject`): per
@@ -94,6 +96,7 @@ from modelvault.testing._types import (
     Family,
     Fault,
     FaultKind,
+    Kie4oFailStatus,
     KieHttpStatus,
     Outcome,
     OutputKind,
@@ -114,6 +117,7 @@ __all__ = [
     "Family",
     "Fault",
     "FaultKind",
+    "Kie4oFailStatus",
     "KieHttpStatus",
     "Outcome",
     "OutputKind",

@@ -26,6 +26,7 @@ from modelvault.testing._http import (
     redact_headers,
 )
 from modelvault.testing._kie import KieJobsApi, KieVeoApi
+from modelvault.testing._kie4o import Kie4oApi
 from modelvault.testing._knobs import CallbackKnobArgs
 from modelvault.testing._replicate import ReplicateApi
 from modelvault.testing._runware import RunwareApi
@@ -37,6 +38,7 @@ from modelvault.testing._types import (
     Family,
     Fault,
     FaultKind,
+    Kie4oFailStatus,
     KieHttpStatus,
     Outcome,
     OutputKind,
@@ -48,6 +50,7 @@ from modelvault.testing._types import (
 _APIS: dict[Family, type[FamilyApi]] = {
     "kie_jobs": KieJobsApi,
     "kie_veo": KieVeoApi,
+    "kie_4o": Kie4oApi,
     "runware": RunwareApi,
     "fal_queue": FalQueueApi,
     "replicate": ReplicateApi,
@@ -99,6 +102,8 @@ class FakeProvider(CallbackSide, Serving):
       runware_error_shape  how a failed Runware task is reported by
                    getResponse: "errors" (top-level errors array, default) or
                    "data" (data: [{"status": "error", "error": {code, message}}]).
+      kie4o_fail_status  kie.ai 4o Image: the record-info status of a failed
+                   task, "GENERATE_FAILED" (default) or "CREATE_TASK_FAILED".
 
     Callbacks (a submit carrying the provider's callback field: Replicate
     `webhook` [+ `webhook_events_filter`], fal `?fal_webhook=`, Runware
@@ -120,6 +125,8 @@ class FakeProvider(CallbackSide, Serving):
       kie_webhook_hmac_key  kie.ai's optional HMAC signature (None: unsigned).
       veo_callback_fail_code  the `code` of a failed Veo callback (400 | 422 |
                    500 | 501).
+      kie4o_callback_fail_code  the `code` of a failed kie.ai 4o Image
+                   callback (400 | 451 | 500; default 500).
     Output files: `GET /files/<name>` serves deterministic bytes (`file_bytes`).
       serve_outputs  result URLs point at this fake's files route instead of
                    https://cdn.fake-<family>.test/ (False).
@@ -149,6 +156,7 @@ class FakeProvider(CallbackSide, Serving):
         validate_requests: bool = True,
         kie_invisible_polls: int = 1,
         runware_error_shape: RunwareErrorShape = "errors",
+        kie4o_fail_status: Kie4oFailStatus = "GENERATE_FAILED",
         ssl_context: ssl.SSLContext | None = None,
         callback_workers: int = 8,
         callback_ssl_context: ssl.SSLContext | None = None,
@@ -175,6 +183,7 @@ class FakeProvider(CallbackSide, Serving):
             validate_requests=validate_requests,
             kie_invisible_polls=kie_invisible_polls,
             runware_error_shape=runware_error_shape,
+            kie4o_fail_status=kie4o_fail_status,
             **callback_knobs,
         )
         self._ssl_context = ssl_context
@@ -227,6 +236,7 @@ class FakeProvider(CallbackSide, Serving):
         validate_requests: bool | None = None,
         kie_invisible_polls: int | None = None,
         runware_error_shape: RunwareErrorShape | None = None,
+        kie4o_fail_status: Kie4oFailStatus | None = None,
         **callback_knobs: Unpack[CallbackKnobArgs],
     ) -> None:
         """Change knobs for tasks submitted from now on (None keeps a knob;
@@ -247,6 +257,7 @@ class FakeProvider(CallbackSide, Serving):
                 validate_requests=validate_requests,
                 kie_invisible_polls=kie_invisible_polls,
                 runware_error_shape=runware_error_shape,
+                kie4o_fail_status=kie4o_fail_status,
             )
 
     def inject(

@@ -147,7 +147,7 @@ class CallbackSide:
                 "X-Fal-Webhook-Signature": self._keyring.sign(message),
             }
         key = knobs.kie_webhook_hmac_key
-        if self.family in ("kie_jobs", "kie_veo") and key:
+        if self.family in ("kie_jobs", "kie_veo", "kie_4o") and key:
             signed_id = _body_task_id(body) or task_id  # kie signs the body's taskId
             return {
                 "X-Webhook-Timestamp": str(timestamp),

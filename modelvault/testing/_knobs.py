@@ -24,6 +24,9 @@ DEFAULT_WEBHOOK_SECRET = "whsec_" + base64.b64encode(
 DEFAULT_FAL_USER_ID = "fake-fal-user"
 # kie.ai's Veo callback codes (docs.kie.ai/veo3-api/generate-veo-3-video-callbacks).
 VEO_CALLBACK_CODES = (400, 422, 500, 501)
+# kie.ai's 4o Image failure callback codes
+# (docs.kie.ai/4o-image-api/generate-4-o-image-callbacks).
+KIE4O_CALLBACK_CODES = (400, 451, 500)
 
 
 def secret_key(secret: str) -> bytes:
@@ -54,6 +57,7 @@ class CallbackKnobArgs(TypedDict, total=False):
     fal_payload_error: bool
     kie_webhook_hmac_key: str | None
     veo_callback_fail_code: int
+    kie4o_callback_fail_code: int
     serve_outputs: bool
     output_size: int
     output_break_after: int | None
@@ -72,6 +76,7 @@ class CallbackKnobs:
     fal_payload_error: bool = False
     kie_webhook_hmac_key: str | None = None
     veo_callback_fail_code: int = 501
+    kie4o_callback_fail_code: int = 500
     serve_outputs: bool = False
     output_size: int = 2048
     output_break_after: int | None = None
@@ -88,6 +93,7 @@ class CallbackKnobs:
         fal_payload_error: bool | None = None,
         kie_webhook_hmac_key: str | None = None,
         veo_callback_fail_code: int | None = None,
+        kie4o_callback_fail_code: int | None = None,
         serve_outputs: bool | None = None,
         output_size: int | None = None,
         output_break_after: int | None = None,
@@ -112,6 +118,10 @@ class CallbackKnobs:
             raise ValueError(
                 f"veo_callback_fail_code must be one of {VEO_CALLBACK_CODES}"
             )
+        if kie4o_callback_fail_code not in (None, *KIE4O_CALLBACK_CODES):
+            raise ValueError(
+                f"kie4o_callback_fail_code must be one of {KIE4O_CALLBACK_CODES}"
+            )
         if output_size is not None and output_size < 0:
             raise ValueError("output_size must be >= 0")
         if output_break_after is not None and output_break_after < -1:
@@ -125,6 +135,7 @@ class CallbackKnobs:
             "fal_user_id": fal_user_id,
             "fal_payload_error": fal_payload_error,
             "veo_callback_fail_code": veo_callback_fail_code,
+            "kie4o_callback_fail_code": kie4o_callback_fail_code,
             "serve_outputs": serve_outputs,
             "output_size": output_size,
         }

@@ -1,4 +1,4 @@
-"""`FakeProviders`: all five family fakes at once, and `fake_providers`, a
+"""`FakeProviders`: all six family fakes at once, and `fake_providers`, a
 context manager that starts and stops them (see `modelvault.testing`)."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from modelvault.testing._types import DEFAULT_API_KEY, FAMILIES, Family
 
 
 class FakeProviders(Serving):
-    """All five family fakes at once; a context manager.
+    """All six family fakes at once; a context manager.
 
     `fakes["runware"]` (or `fakes.fake("runware")`) is one `FakeProvider`;
     `fakes.base_url("runware")` its origin, `fakes.base_urls()` every origin.
@@ -85,7 +85,7 @@ def fake_providers(
     adopt_unknown_tasks: bool = False,
     validate_requests: bool = True,
 ) -> Iterator[FakeProviders]:
-    """Start all five fakes; stop them on exit."""
+    """Start all six fakes; stop them on exit."""
     with FakeProviders(
         api_key=api_key,
         polls=polls,

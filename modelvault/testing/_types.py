@@ -7,13 +7,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
-Family = Literal["kie_jobs", "kie_veo", "runware", "fal_queue", "replicate"]
+Family = Literal["kie_jobs", "kie_veo", "kie_4o", "runware", "fal_queue", "replicate"]
 Phase = Literal["submit", "poll", "result"]
 FaultKind = Literal["status", "malformed", "drop", "latency"]
 Outcome = Literal["success", "failed", "canceled", "aborted"]
 OutputKind = Literal["image", "video", "audio"]
 KieHttpStatus = Literal["mirror", "always_200"]
 RunwareErrorShape = Literal["errors", "data"]
+# kie.ai 4o Image: the record-info status of a failed task.
+Kie4oFailStatus = Literal["GENERATE_FAILED", "CREATE_TASK_FAILED"]
 
 FAMILIES: tuple[Family, ...] = get_args(Family)
 DEFAULT_API_KEY = "test-key"
@@ -24,6 +26,7 @@ FAULT_KINDS: tuple[FaultKind, ...] = get_args(FaultKind)
 OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
 OUTPUT_KINDS: tuple[OutputKind, ...] = get_args(OutputKind)
 RUNWARE_ERROR_SHAPES: tuple[RunwareErrorShape, ...] = get_args(RunwareErrorShape)
+KIE4O_FAIL_STATUSES: tuple[Kie4oFailStatus, ...] = get_args(Kie4oFailStatus)
 # The families whose API documents a canceled state.
 CANCELABLE: tuple[Family, ...] = ("replicate", "fal_queue")
 # The families whose API documents an aborted state (deadline passed before start).
@@ -124,6 +127,7 @@ class Config:
     validate_requests: bool = True
     kie_invisible_polls: int = 1
     runware_error_shape: RunwareErrorShape = "errors"
+    kie4o_fail_status: Kie4oFailStatus = "GENERATE_FAILED"
 
     def update(
         self,
@@ -141,6 +145,7 @@ class Config:
         validate_requests: bool | None = None,
         kie_invisible_polls: int | None = None,
         runware_error_shape: RunwareErrorShape | None = None,
+        kie4o_fail_status: Kie4oFailStatus | None = None,
     ) -> None:
         """Check every given knob first, then apply them (None keeps a knob)."""
         if polls is not None and polls < 0:
@@ -157,6 +162,8 @@ class Config:
             raise ValueError(
                 f"runware_error_shape must be one of {RUNWARE_ERROR_SHAPES}"
             )
+        if kie4o_fail_status not in (None, *KIE4O_FAIL_STATUSES):
+            raise ValueError(f"kie4o_fail_status must be one of {KIE4O_FAIL_STATUSES}")
         if output_kind is not None and output_kind not in OUTPUT_KINDS:
             raise ValueError(f"output_kind must be one of {OUTPUT_KINDS}")
         if kie_http_status not in (None, "mirror", "always_200"):
@@ -183,3 +190,4 @@ class Config:
         if kie_invisible_polls is not None:
             self.kie_invisible_polls = kie_invisible_polls
         self.runware_error_shape = runware_error_shape or self.runware_error_shape
+        self.kie4o_fail_status = kie4o_fail_status or self.kie4o_fail_status

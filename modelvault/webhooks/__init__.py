@@ -14,7 +14,7 @@ provider calls back, so polling becomes a slow fallback.
 or stand-alone: `modelvault webhooks serve --host 0.0.0.0 --port 8080`. Give the
 runtime the receiver's public base URL (e.g. https://example.com/hooks); the
 callback URL of each generation is `{base}/{provider}/{generation_id}?token=...`,
-where provider is replicate, fal_queue, runware, kie_jobs or kie_veo.
+where provider is replicate, fal_queue, runware, kie_jobs, kie_veo or kie_4o.
 
 What is checked, in order, before anything is read (each refusal leaves every
 record as it was): body size (413), provider (404), the provider's signature

@@ -52,7 +52,7 @@ from modelvault.webhooks import _fal, _kie, _replicate
 from modelvault.webhooks._body import read_body
 from modelvault.webhooks._refusal import RefusalError
 
-PROVIDERS = ("replicate", "fal_queue", "runware", "kie_jobs", "kie_veo")
+PROVIDERS = ("replicate", "fal_queue", "runware", "kie_jobs", "kie_veo", "kie_4o")
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 MAX_ID_LENGTH = 200
 
@@ -197,7 +197,7 @@ class Receiver:
             return _replicate.verify(self.replicate, request.headers, body)
         if provider == "fal_queue":
             return await _fal.verify(self.fal_keys, request.headers, body)
-        if provider in ("kie_jobs", "kie_veo"):
+        if provider in ("kie_jobs", "kie_veo", "kie_4o"):
             return _kie.verify(self.kie_hmac_key, request.headers, body)
         return ""  # Runware: the token is the check
 
