@@ -149,11 +149,18 @@ def show(model: str) -> None:
 @click.argument("model")
 @set_option
 def cost(model: str, assignments: tuple[str, ...]) -> None:
-    """Print what one run of MODEL with these inputs costs, in credits."""
+    """Print what one run of MODEL with these inputs costs, in credits, and how
+    the figure was reached, step by step."""
     info = _describe(model)
     module = modelvault.get(info.id)
     inputs = read_inputs(info.id, module, assignments)
-    click.echo(f"{modelvault.cost(info.id, inputs)} credits")
+    total = modelvault.cost(info.id, inputs)  # validates: errors say what to fix
+    explain = getattr(module, "explain_cost", None)  # model files from template v5
+    steps: list[tuple[str, str]] = explain(inputs) if explain is not None else []
+    width = max((len(figure) for _, figure in steps), default=0)
+    for step, figure in steps:
+        click.echo(f"  {figure:>{width}}  {step}")
+    click.echo(f"{total} credits")
 
 
 @main.command()
