@@ -52,6 +52,11 @@ def expected_form(name: str, prop: Mapping[str, Any] | None) -> str:
         return f"true or false (--set {name}=true)"
     if kind == "array":
         return LIST_FORM.replace("NAME", name)
+    if kind == "object":
+        fields = ", ".join((prop or {}).get("properties", {}))
+        presets = (prop or {}).get("x-presets")
+        preset = f" or a preset ({', '.join(presets)})" if presets else ""
+        return f"a JSON object with {fields}{preset} (--set {name}='{{...}}')"
     return f"text (--set {name}='a fox in the snow')"
 
 
@@ -75,7 +80,14 @@ def _coerce(raw: str, prop: Mapping[str, Any] | None) -> Any:
                 return json.loads(raw)
             except json.JSONDecodeError as exc:
                 raise ValueError(f"not JSON: {exc.msg}") from None
-        return [item.strip() for item in raw.split(",") if item.strip()]
+        items = [item.strip() for item in raw.split(",") if item.strip()]
+        item_prop = (prop or {}).get("items", {})
+        return [_coerce(item, item_prop) for item in items]
+    if kind == "object" and raw.lstrip().startswith("{"):
+        try:
+            return json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"not JSON: {exc.msg}") from None
     return raw
 
 
