@@ -133,7 +133,7 @@ def _catalog_copy(tmp_path: Path) -> Path:
     shutil.copytree(
         REPO_ROOT / "models", root / "models", ignore=shutil.ignore_patterns("__py*")
     )
-    [(_, spec)] = _blocks("yaml")
+    spec = _blocks("yaml")[0][1]  # the first YAML block is the spec `new` takes
     spec = re.sub(r"^id: \S+", f"id: {EXAMPLE_ID}", spec, count=1, flags=re.M)
     (root / "my-model.yaml").write_text(spec, "utf-8")
     (root / "changed.yaml").write_text(
@@ -221,3 +221,19 @@ def test_bash_block_runs(line: int, code: str, tmp_path: Path) -> None:
             f"README.md block at line {line}: {shlex.join(words)}\n"
             f"{result.stdout}\n{result.stderr}"
         )
+
+
+def test_every_other_yaml_block_is_a_valid_spec_fragment() -> None:
+    """README's further YAML examples (the richer price and input forms) are
+    real specs: each, merged over the first example, passes the generator."""
+    import yaml
+
+    from generator.spec import parse_spec
+
+    blocks = _blocks("yaml")
+    assert len(blocks) >= 2
+    base = yaml.safe_load(blocks[0][1])
+    for line, text in blocks[1:]:
+        fragment = yaml.safe_load(text)
+        spec = parse_spec({**base, **fragment}, f"README.md line {line}")
+        assert spec.cost is not None
