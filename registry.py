@@ -44,7 +44,7 @@ MODELS = {
         "base_cost": "6",
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 20,
-        "locked": True,
+        "locked": False,
         "body_sha256": "33c662449b0de8c19baee59957cd5bf1787408854b0d4d4fb6395b303da474c6",
     },
     "elevenlabs-tts-turbo-2-5": {
@@ -58,7 +58,7 @@ MODELS = {
         "base_cost": "3",
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 15,
-        "locked": True,
+        "locked": False,
         "body_sha256": "51d859da43b1ee5d369c34417f07b430525fb5d1572e05a0c15d71b176f2ebb9",
     },
     "flux-1-schnell-fal": {
@@ -86,7 +86,7 @@ MODELS = {
         "base_cost": "0.3",
         "api_key_env": "RUNWARE_API_KEY",
         "estimated_seconds": 5,
-        "locked": True,
+        "locked": False,
         "body_sha256": "e7f30825b30bb1d2bedc39fcd79fc74b6b02243028b19178cea05c2619177530",
     },
     "flux-schnell-replicate": {
@@ -100,7 +100,7 @@ MODELS = {
         "base_cost": "0.3",
         "api_key_env": "REPLICATE_API_TOKEN",
         "estimated_seconds": 4,
-        "locked": True,
+        "locked": False,
         "body_sha256": "4835f4cb76eaa993b3cba2b91c76bdd73b3836bf53e439ba5d0c62c735c758ab",
     },
     "google-veo-3-1-fast": {
@@ -114,7 +114,7 @@ MODELS = {
         "base_cost": "30",
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 90,
-        "locked": True,
+        "locked": False,
         "body_sha256": "4b04e16e78ae023d22b4e6cc29aac57786256baec14f3cb61fd56cb08b414637",
     },
     "google-veo-3-1-fast-image-to-video": {
@@ -128,7 +128,7 @@ MODELS = {
         "base_cost": "30",
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 90,
-        "locked": True,
+        "locked": False,
         "body_sha256": "e826921a9363ac7cc30a915e039218b06b6142a04e697d091906dfc255724b1a",
     },
     "google-veo-3-1-hq": {
@@ -142,7 +142,7 @@ MODELS = {
         "base_cost": "125",
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 180,
-        "locked": True,
+        "locked": False,
         "body_sha256": "c9cca1af5bff6933100aab41f726adea45a0448ab11b4e5911641f16d9849493",
     },
     "lyria-2-fal": {
@@ -156,7 +156,7 @@ MODELS = {
         "base_cost": "10",
         "api_key_env": "FAL_KEY",
         "estimated_seconds": 40,
-        "locked": True,
+        "locked": False,
         "body_sha256": "589a4a09fff34f83289b395667d028a3c6df04fa78135377ae91c86f63ed7e2a",
     },
     "minimax-speech-02-turbo-replicate": {
@@ -184,7 +184,7 @@ MODELS = {
         "base_cost": "0.25",
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 15,
-        "locked": True,
+        "locked": False,
         "body_sha256": "4268dc2c0fb2d54810b69b1d79fb27eb437bfcc7b0b7e67e3f4f737db4b34995",
     },
     "recraft-crisp-upscale-fal": {
@@ -198,7 +198,7 @@ MODELS = {
         "base_cost": "0.4",
         "api_key_env": "FAL_KEY",
         "estimated_seconds": 15,
-        "locked": True,
+        "locked": False,
         "body_sha256": "1d394a0c5efded475acbaba38e10550f6aec92f5fa796fd5ccdde20dd649deab",
     },
     "recraft-remove-background": {
@@ -212,7 +212,7 @@ MODELS = {
         "base_cost": "0.5",
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 10,
-        "locked": True,
+        "locked": False,
         "body_sha256": "6e251feec31482846fe9fde1311187bee2c1360ef3d3a65c1e0548eeafb08aa3",
     },
     "seedance-1-0-pro-runware": {
@@ -240,7 +240,7 @@ MODELS = {
         "base_cost": "5",
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 60,
-        "locked": True,
+        "locked": False,
         "body_sha256": "54a87504e562b6e8ce0068af33a5f72b899c98694adf7eaffcfc7d9584451a0d",
     },
     "seedance-v1-lite-image-to-video": {
@@ -254,7 +254,7 @@ MODELS = {
         "base_cost": "5",
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 60,
-        "locked": True,
+        "locked": False,
         "body_sha256": "4704eee71d9f3135f4fa17a51aa860e40a27d011d75b42cfb8ebb73b9774ae12",
     },
     "seedance-v1-lite-image-to-video-fal": {

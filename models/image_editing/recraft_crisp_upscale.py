@@ -1,12 +1,12 @@
 # modelvault model file v1
 # id: recraft-crisp-upscale
 # record-id: 62dcd271-1b6c-5a47-a59c-e66e2188a439
-# locked: true
+# locked: false
 # locked-by: @lead-engineer
 # locked-at: 2026-12-01T15:23:40Z
 # unlocked-by: @lead-engineer
-# unlocked-at: 2026-12-01T15:22:00Z
-# unlock-reason: "template v5: prices and inputs as providers define them (per second, per character, per megapixel, price tables, objects, constraints)"
+# unlocked-at: 2026-12-01T15:30:10Z
+# unlock-reason: "template v5 fix: the async fallback poller stopped at once instead of waiting for the callback"
 # body-sha256: 4268dc2c0fb2d54810b69b1d79fb27eb437bfcc7b0b7e67e3f4f737db4b34995
 # generated-by: generator 0.1.0, template kie_jobs v5
 

@@ -1,12 +1,12 @@
 # modelvault model file v1
 # id: recraft-crisp-upscale-fal
 # record-id: 44387b1e-c725-56d5-98d0-db51f8e5592b
-# locked: true
+# locked: false
 # locked-by: @lead-engineer
 # locked-at: 2026-12-01T15:23:40Z
 # unlocked-by: @lead-engineer
-# unlocked-at: 2026-12-01T15:22:00Z
-# unlock-reason: "template v5: prices and inputs as providers define them (per second, per character, per megapixel, price tables, objects, constraints)"
+# unlocked-at: 2026-12-01T15:30:10Z
+# unlock-reason: "template v5 fix: the async fallback poller stopped at once instead of waiting for the callback"
 # body-sha256: 1d394a0c5efded475acbaba38e10550f6aec92f5fa796fd5ccdde20dd649deab
 # generated-by: generator 0.1.0, template fal_queue v5
 

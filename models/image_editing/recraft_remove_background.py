@@ -1,12 +1,12 @@
 # modelvault model file v1
 # id: recraft-remove-background
 # record-id: 5110c27a-15ab-5422-9392-2f669f4acd36
-# locked: true
+# locked: false
 # locked-by: @lead-engineer
 # locked-at: 2026-12-01T15:23:40Z
 # unlocked-by: @lead-engineer
-# unlocked-at: 2026-12-01T15:22:00Z
-# unlock-reason: "template v5: prices and inputs as providers define them (per second, per character, per megapixel, price tables, objects, constraints)"
+# unlocked-at: 2026-12-01T15:30:10Z
+# unlock-reason: "template v5 fix: the async fallback poller stopped at once instead of waiting for the callback"
 # body-sha256: 6e251feec31482846fe9fde1311187bee2c1360ef3d3a65c1e0548eeafb08aa3
 # generated-by: generator 0.1.0, template kie_jobs v5
 

@@ -1,12 +1,12 @@
 # modelvault model file v1
 # id: google-veo-3-1-fast-image-to-video
 # record-id: 812870c6-2613-5c61-a1ad-2d42795de29a
-# locked: true
+# locked: false
 # locked-by: @lead-engineer
 # locked-at: 2026-12-01T15:23:40Z
 # unlocked-by: @lead-engineer
-# unlocked-at: 2026-12-01T15:22:00Z
-# unlock-reason: "template v5: prices and inputs as providers define them (per second, per character, per megapixel, price tables, objects, constraints)"
+# unlocked-at: 2026-12-01T15:30:10Z
+# unlock-reason: "template v5 fix: the async fallback poller stopped at once instead of waiting for the callback"
 # body-sha256: e826921a9363ac7cc30a915e039218b06b6142a04e697d091906dfc255724b1a
 # generated-by: generator 0.1.0, template kie_veo v5
 

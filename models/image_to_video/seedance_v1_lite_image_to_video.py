@@ -1,12 +1,12 @@
 # modelvault model file v1
 # id: seedance-v1-lite-image-to-video
 # record-id: b676ba91-803d-5f81-a86a-8adbbb812bbb
-# locked: true
+# locked: false
 # locked-by: @lead-engineer
 # locked-at: 2026-12-01T15:23:40Z
 # unlocked-by: @lead-engineer
-# unlocked-at: 2026-12-01T15:22:00Z
-# unlock-reason: "template v5: prices and inputs as providers define them (per second, per character, per megapixel, price tables, objects, constraints)"
+# unlocked-at: 2026-12-01T15:30:10Z
+# unlock-reason: "template v5 fix: the async fallback poller stopped at once instead of waiting for the callback"
 # body-sha256: 4704eee71d9f3135f4fa17a51aa860e40a27d011d75b42cfb8ebb73b9774ae12
 # generated-by: generator 0.1.0, template kie_jobs v5
 

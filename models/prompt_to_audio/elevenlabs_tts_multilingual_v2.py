@@ -1,12 +1,12 @@
 # modelvault model file v1
 # id: elevenlabs-tts-multilingual-v2
 # record-id: 9a0dbde4-943a-5f69-9dc5-6c170cca79c6
-# locked: true
+# locked: false
 # locked-by: @lead-engineer
 # locked-at: 2026-12-01T15:23:40Z
 # unlocked-by: @lead-engineer
-# unlocked-at: 2026-12-01T15:22:00Z
-# unlock-reason: "template v5: prices and inputs as providers define them (per second, per character, per megapixel, price tables, objects, constraints)"
+# unlocked-at: 2026-12-01T15:30:10Z
+# unlock-reason: "template v5 fix: the async fallback poller stopped at once instead of waiting for the callback"
 # body-sha256: 33c662449b0de8c19baee59957cd5bf1787408854b0d4d4fb6395b303da474c6
 # generated-by: generator 0.1.0, template kie_jobs v5
 

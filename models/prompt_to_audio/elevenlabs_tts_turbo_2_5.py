@@ -1,12 +1,12 @@
 # modelvault model file v1
 # id: elevenlabs-tts-turbo-2-5
 # record-id: b3047529-98b5-53bc-9b32-ffdc13c14a8b
-# locked: true
+# locked: false
 # locked-by: @lead-engineer
 # locked-at: 2026-12-01T15:23:40Z
 # unlocked-by: @lead-engineer
-# unlocked-at: 2026-12-01T15:22:00Z
-# unlock-reason: "template v5: prices and inputs as providers define them (per second, per character, per megapixel, price tables, objects, constraints)"
+# unlocked-at: 2026-12-01T15:30:10Z
+# unlock-reason: "template v5 fix: the async fallback poller stopped at once instead of waiting for the callback"
 # body-sha256: 51d859da43b1ee5d369c34417f07b430525fb5d1572e05a0c15d71b176f2ebb9
 # generated-by: generator 0.1.0, template kie_jobs v5
 

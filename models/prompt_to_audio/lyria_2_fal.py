@@ -1,12 +1,12 @@
 # modelvault model file v1
 # id: lyria-2-fal
 # record-id: ea200d1f-ea6f-507a-beed-22eec3b27732
-# locked: true
+# locked: false
 # locked-by: @lead-engineer
 # locked-at: 2026-12-01T15:23:40Z
 # unlocked-by: @lead-engineer
-# unlocked-at: 2026-12-01T15:22:00Z
-# unlock-reason: "template v5: prices and inputs as providers define them (per second, per character, per megapixel, price tables, objects, constraints)"
+# unlocked-at: 2026-12-01T15:30:10Z
+# unlock-reason: "template v5 fix: the async fallback poller stopped at once instead of waiting for the callback"
 # body-sha256: 589a4a09fff34f83289b395667d028a3c6df04fa78135377ae91c86f63ed7e2a
 # generated-by: generator 0.1.0, template fal_queue v5
 

@@ -1,12 +1,12 @@
 # modelvault model file v1
 # id: flux-schnell-replicate
 # record-id: 8c662f52-e0e8-5a62-9728-8286c2ce68a4
-# locked: true
+# locked: false
 # locked-by: @lead-engineer
 # locked-at: 2026-12-01T15:23:40Z
 # unlocked-by: @lead-engineer
-# unlocked-at: 2026-12-01T15:22:00Z
-# unlock-reason: "template v5: prices and inputs as providers define them (per second, per character, per megapixel, price tables, objects, constraints)"
+# unlocked-at: 2026-12-01T15:30:10Z
+# unlock-reason: "template v5 fix: the async fallback poller stopped at once instead of waiting for the callback"
 # body-sha256: 4835f4cb76eaa993b3cba2b91c76bdd73b3836bf53e439ba5d0c62c735c758ab
 # generated-by: generator 0.1.0, template replicate v5
 

@@ -1,12 +1,12 @@
 # modelvault model file v1
 # id: google-veo-3-1-fast
 # record-id: 35fb2dcf-a0a2-5464-a745-6550fe8d9bc0
-# locked: true
+# locked: false
 # locked-by: @lead-engineer
 # locked-at: 2026-12-01T15:23:40Z
 # unlocked-by: @lead-engineer
-# unlocked-at: 2026-12-01T15:22:00Z
-# unlock-reason: "template v5: prices and inputs as providers define them (per second, per character, per megapixel, price tables, objects, constraints)"
+# unlocked-at: 2026-12-01T15:30:10Z
+# unlock-reason: "template v5 fix: the async fallback poller stopped at once instead of waiting for the callback"
 # body-sha256: 4b04e16e78ae023d22b4e6cc29aac57786256baec14f3cb61fd56cb08b414637
 # generated-by: generator 0.1.0, template kie_veo v5
 

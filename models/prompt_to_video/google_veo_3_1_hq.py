@@ -1,12 +1,12 @@
 # modelvault model file v1
 # id: google-veo-3-1-hq
 # record-id: 0db5f3c5-e19c-5daf-8f8f-4ddd1f17ce19
-# locked: true
+# locked: false
 # locked-by: @lead-engineer
 # locked-at: 2026-12-01T15:23:40Z
 # unlocked-by: @lead-engineer
-# unlocked-at: 2026-12-01T15:22:00Z
-# unlock-reason: "template v5: prices and inputs as providers define them (per second, per character, per megapixel, price tables, objects, constraints)"
+# unlocked-at: 2026-12-01T15:30:10Z
+# unlock-reason: "template v5 fix: the async fallback poller stopped at once instead of waiting for the callback"
 # body-sha256: c9cca1af5bff6933100aab41f726adea45a0448ab11b4e5911641f16d9849493
 # generated-by: generator 0.1.0, template kie_veo v5
 
