@@ -17,7 +17,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 60,
         "locked": False,
-        "body_sha256": "e9bf509f7e731455ae05301ca8b75989316b1548975c9aca9b68ec013cd6cb6c",
+        "body_sha256": "bbd8f60895f26b1bec890520e59511adf51e7ede4d85528f6c52c72a05de8092",
     },
     "chatgpt-4o-image-edit": {
         "record_id": "9594ff65-8847-566a-83d7-bc94fc7fddba",
@@ -31,7 +31,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 60,
         "locked": False,
-        "body_sha256": "2d31a4756c56e08b4f600e1d918c335b30a015233a1d454f41854c74bd0d1043",
+        "body_sha256": "a9c42968aeb0a31c0ec6b1b30f80e2722f9f50f0b199bd17017a8cb4dd265501",
     },
     "elevenlabs-tts-multilingual-v2": {
         "record_id": "9a0dbde4-943a-5f69-9dc5-6c170cca79c6",
@@ -45,7 +45,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 20,
         "locked": False,
-        "body_sha256": "33c662449b0de8c19baee59957cd5bf1787408854b0d4d4fb6395b303da474c6",
+        "body_sha256": "0ebd819546be015b6761da863547946cf87e3002a9b4f39657a47d1613867750",
     },
     "elevenlabs-tts-turbo-2-5": {
         "record_id": "b3047529-98b5-53bc-9b32-ffdc13c14a8b",
@@ -59,7 +59,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 15,
         "locked": False,
-        "body_sha256": "51d859da43b1ee5d369c34417f07b430525fb5d1572e05a0c15d71b176f2ebb9",
+        "body_sha256": "c64b085cac6c266c3d869b01522f5fac609bd4a78283d205d2a176a91f80841d",
     },
     "flux-1-schnell-fal": {
         "record_id": "f3b47059-0da0-56c5-92ec-3eb736fd475e",
@@ -73,7 +73,7 @@ MODELS = {
         "api_key_env": "FAL_KEY",
         "estimated_seconds": 5,
         "locked": False,
-        "body_sha256": "3556915f5743474dd70ab2a5fcd90a064b6f8f9f3b42ed340af776ea3141d2f6",
+        "body_sha256": "0a6bc8c5abfeb31915ac6ea6ea61cbe4fef5ec20d446e168779f394f46048e6e",
     },
     "flux-1-schnell-runware": {
         "record_id": "053e51fa-19df-5c8f-8b26-7854650d9e26",
@@ -87,7 +87,7 @@ MODELS = {
         "api_key_env": "RUNWARE_API_KEY",
         "estimated_seconds": 5,
         "locked": False,
-        "body_sha256": "e7f30825b30bb1d2bedc39fcd79fc74b6b02243028b19178cea05c2619177530",
+        "body_sha256": "b013bcd13b5fd68b51a84b211731449804bc828f6fe2f129c0ac13a5d29233d6",
     },
     "flux-schnell-replicate": {
         "record_id": "8c662f52-e0e8-5a62-9728-8286c2ce68a4",
@@ -101,7 +101,7 @@ MODELS = {
         "api_key_env": "REPLICATE_API_TOKEN",
         "estimated_seconds": 4,
         "locked": False,
-        "body_sha256": "4835f4cb76eaa993b3cba2b91c76bdd73b3836bf53e439ba5d0c62c735c758ab",
+        "body_sha256": "424fa1c54288e966da3c654d416b92cf94e37b220d78ff960cd1bb165c7abd20",
     },
     "google-veo-3-1-fast": {
         "record_id": "35fb2dcf-a0a2-5464-a745-6550fe8d9bc0",
@@ -115,7 +115,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 90,
         "locked": False,
-        "body_sha256": "4b04e16e78ae023d22b4e6cc29aac57786256baec14f3cb61fd56cb08b414637",
+        "body_sha256": "996aeb261f7c9dd64bdc1819ccd6133cf5c25dd141cd9a2e8cbf2f9f76aedce2",
     },
     "google-veo-3-1-fast-image-to-video": {
         "record_id": "812870c6-2613-5c61-a1ad-2d42795de29a",
@@ -129,7 +129,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 90,
         "locked": False,
-        "body_sha256": "e826921a9363ac7cc30a915e039218b06b6142a04e697d091906dfc255724b1a",
+        "body_sha256": "86cef820388f2cff4382f0206a0d6b451d675cd7755ce1aa43fb1f509e493322",
     },
     "google-veo-3-1-hq": {
         "record_id": "0db5f3c5-e19c-5daf-8f8f-4ddd1f17ce19",
@@ -143,7 +143,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 180,
         "locked": False,
-        "body_sha256": "c9cca1af5bff6933100aab41f726adea45a0448ab11b4e5911641f16d9849493",
+        "body_sha256": "81a9c9b6c2614a3468aba0092ed66e65b53a690eddb07bcbe9b189f742252e9b",
     },
     "lyria-2-fal": {
         "record_id": "ea200d1f-ea6f-507a-beed-22eec3b27732",
@@ -157,7 +157,7 @@ MODELS = {
         "api_key_env": "FAL_KEY",
         "estimated_seconds": 40,
         "locked": False,
-        "body_sha256": "589a4a09fff34f83289b395667d028a3c6df04fa78135377ae91c86f63ed7e2a",
+        "body_sha256": "2b8ede08381232da2852d72eea594430e0ee3efe71ba90762296646fe9daa5af",
     },
     "minimax-speech-02-turbo-replicate": {
         "record_id": "f28b2fb9-215a-5795-a36f-f91433dd4e04",
@@ -171,7 +171,7 @@ MODELS = {
         "api_key_env": "REPLICATE_API_TOKEN",
         "estimated_seconds": 10,
         "locked": False,
-        "body_sha256": "ee4231ad2da9914335fe4c6416f5929740ba50113c45fc144704db141f707a25",
+        "body_sha256": "3b81423b13d31b2ebe9b540fd77ca8fb8ac299ee53f8a430176b17eb490cce9c",
     },
     "recraft-crisp-upscale": {
         "record_id": "62dcd271-1b6c-5a47-a59c-e66e2188a439",
@@ -185,7 +185,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 15,
         "locked": False,
-        "body_sha256": "4268dc2c0fb2d54810b69b1d79fb27eb437bfcc7b0b7e67e3f4f737db4b34995",
+        "body_sha256": "de3d96361feb86ec344dfb9962bd5f1a3549c57abd38f6a331d483d4e8c6c63a",
     },
     "recraft-crisp-upscale-fal": {
         "record_id": "44387b1e-c725-56d5-98d0-db51f8e5592b",
@@ -199,7 +199,7 @@ MODELS = {
         "api_key_env": "FAL_KEY",
         "estimated_seconds": 15,
         "locked": False,
-        "body_sha256": "1d394a0c5efded475acbaba38e10550f6aec92f5fa796fd5ccdde20dd649deab",
+        "body_sha256": "c9540ab75a3c8dfe8fa86aa7d769bbe224a3b268aac53e4e0041a0c3a3852ecd",
     },
     "recraft-remove-background": {
         "record_id": "5110c27a-15ab-5422-9392-2f669f4acd36",
@@ -213,7 +213,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 10,
         "locked": False,
-        "body_sha256": "6e251feec31482846fe9fde1311187bee2c1360ef3d3a65c1e0548eeafb08aa3",
+        "body_sha256": "20bf01c0d92b743b2ccf25783c3c17268366081048c582c222fba600b5764cb4",
     },
     "seedance-1-0-pro-runware": {
         "record_id": "3f585588-de46-5357-beb0-6370fbb01a67",
@@ -227,7 +227,7 @@ MODELS = {
         "api_key_env": "RUNWARE_API_KEY",
         "estimated_seconds": 120,
         "locked": False,
-        "body_sha256": "922b4eab8838b09beb3802157fe6f6276e313e40bfa280176379433cd32e9712",
+        "body_sha256": "f0be3c543b413157e6dc2594b99f1fa25c3549edd61f45aafeb7d7749353d5eb",
     },
     "seedance-v1-lite": {
         "record_id": "f1d51e3d-3c40-59ee-86e0-842398a4dee6",
@@ -241,7 +241,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 60,
         "locked": False,
-        "body_sha256": "54a87504e562b6e8ce0068af33a5f72b899c98694adf7eaffcfc7d9584451a0d",
+        "body_sha256": "a6929828da65a45281c40546714ff7dc531994b6a543a8e5b12b6ed66cd57f59",
     },
     "seedance-v1-lite-image-to-video": {
         "record_id": "b676ba91-803d-5f81-a86a-8adbbb812bbb",
@@ -255,7 +255,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 60,
         "locked": False,
-        "body_sha256": "4704eee71d9f3135f4fa17a51aa860e40a27d011d75b42cfb8ebb73b9774ae12",
+        "body_sha256": "64f6fa6fcd8240bcec66cee2bf2397da326481e8c7c6784fca93bfb38f55e280",
     },
     "seedance-v1-lite-image-to-video-fal": {
         "record_id": "b1056fec-d5d4-5391-94f1-28e9f2d06dcb",
@@ -269,7 +269,7 @@ MODELS = {
         "api_key_env": "FAL_KEY",
         "estimated_seconds": 60,
         "locked": False,
-        "body_sha256": "2b9dd0a6d1242803fff519493b94ec5122d9f56aee2128f7baba0383472a2d99",
+        "body_sha256": "5bf4c7d9de4fbc2f2110ea4922cce52052f58f38f071d82b60afbe6cdb30f99d",
     },
 }
 

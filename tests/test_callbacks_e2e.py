@@ -6,6 +6,7 @@ nothing. One model per provider family."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import socket
@@ -265,3 +266,32 @@ def test_a_lost_callback_is_made_up_for_by_the_fallback_poll(
     token = sent.split("token=", 1)[1][:43]
     assert len(token) == 43
     assert token not in json.dumps(record.to_dict(), default=str)
+
+
+def test_async_waiting_runs_return_when_the_callback_lands(
+    setup: Setup, family: str
+) -> None:
+    """run_async(wait=True) waits for the callback too (found by
+    bench/bench_callbacks.py: it once returned at once, still processing)."""
+    fake = setup.fakes[family]
+    fake.configure(callback_delay_s=1.5)
+    model = MODELS[family]
+
+    async def go() -> Generation:
+        return await modelvault.run_async(
+            model,
+            _inputs(model),
+            api_key=setup.fakes.api_key,
+            base_url=fake.base_url,
+            store=setup.store,
+            callback_base=setup.base,
+            outputs=setup.outputs,
+        )
+
+    began = time.monotonic()
+    record = asyncio.run(go())
+    took = time.monotonic() - began
+
+    assert record.status == GenerationStatus.COMPLETED, record
+    assert 1.5 <= took < 6
+    assert len(fake.requests) == 1  # the submit only: the callback finished it
