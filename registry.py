@@ -44,7 +44,7 @@ MODELS = {
         "base_cost": "6",
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 20,
-        "locked": False,
+        "locked": True,
         "body_sha256": "0ebd819546be015b6761da863547946cf87e3002a9b4f39657a47d1613867750",
     },
     "elevenlabs-tts-turbo-2-5": {
@@ -58,7 +58,7 @@ MODELS = {
         "base_cost": "3",
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 15,
-        "locked": False,
+        "locked": True,
         "body_sha256": "c64b085cac6c266c3d869b01522f5fac609bd4a78283d205d2a176a91f80841d",
     },
     "flux-1-schnell-fal": {
@@ -86,7 +86,7 @@ MODELS = {
         "base_cost": "0.3",
         "api_key_env": "RUNWARE_API_KEY",
         "estimated_seconds": 5,
-        "locked": False,
+        "locked": True,
         "body_sha256": "b013bcd13b5fd68b51a84b211731449804bc828f6fe2f129c0ac13a5d29233d6",
     },
     "flux-schnell-replicate": {
@@ -100,7 +100,7 @@ MODELS = {
         "base_cost": "0.3",
         "api_key_env": "REPLICATE_API_TOKEN",
         "estimated_seconds": 4,
-        "locked": False,
+        "locked": True,
         "body_sha256": "424fa1c54288e966da3c654d416b92cf94e37b220d78ff960cd1bb165c7abd20",
     },
     "google-veo-3-1-fast": {
@@ -114,7 +114,7 @@ MODELS = {
         "base_cost": "30",
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 90,
-        "locked": False,
+        "locked": True,
         "body_sha256": "996aeb261f7c9dd64bdc1819ccd6133cf5c25dd141cd9a2e8cbf2f9f76aedce2",
     },
     "google-veo-3-1-fast-image-to-video": {
@@ -128,7 +128,7 @@ MODELS = {
         "base_cost": "30",
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 90,
-        "locked": False,
+        "locked": True,
         "body_sha256": "86cef820388f2cff4382f0206a0d6b451d675cd7755ce1aa43fb1f509e493322",
     },
     "google-veo-3-1-hq": {
@@ -142,7 +142,7 @@ MODELS = {
         "base_cost": "125",
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 180,
-        "locked": False,
+        "locked": True,
         "body_sha256": "81a9c9b6c2614a3468aba0092ed66e65b53a690eddb07bcbe9b189f742252e9b",
     },
     "lyria-2-fal": {
@@ -156,7 +156,7 @@ MODELS = {
         "base_cost": "10",
         "api_key_env": "FAL_KEY",
         "estimated_seconds": 40,
-        "locked": False,
+        "locked": True,
         "body_sha256": "2b8ede08381232da2852d72eea594430e0ee3efe71ba90762296646fe9daa5af",
     },
     "minimax-speech-02-turbo-replicate": {
@@ -184,7 +184,7 @@ MODELS = {
         "base_cost": "0.25",
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 15,
-        "locked": False,
+        "locked": True,
         "body_sha256": "de3d96361feb86ec344dfb9962bd5f1a3549c57abd38f6a331d483d4e8c6c63a",
     },
     "recraft-crisp-upscale-fal": {
@@ -198,7 +198,7 @@ MODELS = {
         "base_cost": "0.4",
         "api_key_env": "FAL_KEY",
         "estimated_seconds": 15,
-        "locked": False,
+        "locked": True,
         "body_sha256": "c9540ab75a3c8dfe8fa86aa7d769bbe224a3b268aac53e4e0041a0c3a3852ecd",
     },
     "recraft-remove-background": {
@@ -212,7 +212,7 @@ MODELS = {
         "base_cost": "0.5",
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 10,
-        "locked": False,
+        "locked": True,
         "body_sha256": "20bf01c0d92b743b2ccf25783c3c17268366081048c582c222fba600b5764cb4",
     },
     "seedance-1-0-pro-runware": {
@@ -240,7 +240,7 @@ MODELS = {
         "base_cost": "5",
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 60,
-        "locked": False,
+        "locked": True,
         "body_sha256": "a6929828da65a45281c40546714ff7dc531994b6a543a8e5b12b6ed66cd57f59",
     },
     "seedance-v1-lite-image-to-video": {
@@ -254,7 +254,7 @@ MODELS = {
         "base_cost": "5",
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 60,
-        "locked": False,
+        "locked": True,
         "body_sha256": "64f6fa6fcd8240bcec66cee2bf2397da326481e8c7c6784fca93bfb38f55e280",
     },
     "seedance-v1-lite-image-to-video-fal": {

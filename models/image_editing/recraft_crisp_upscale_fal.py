@@ -1,9 +1,9 @@
 # modelvault model file v1
 # id: recraft-crisp-upscale-fal
 # record-id: 44387b1e-c725-56d5-98d0-db51f8e5592b
-# locked: false
+# locked: true
 # locked-by: @lead-engineer
-# locked-at: 2026-12-01T15:23:40Z
+# locked-at: 2026-12-01T15:30:32Z
 # unlocked-by: @lead-engineer
 # unlocked-at: 2026-12-01T15:30:10Z
 # unlock-reason: "template v5 fix: the async fallback poller stopped at once instead of waiting for the callback"

@@ -1,9 +1,9 @@
 # modelvault model file v1
 # id: recraft-remove-background
 # record-id: 5110c27a-15ab-5422-9392-2f669f4acd36
-# locked: false
+# locked: true
 # locked-by: @lead-engineer
-# locked-at: 2026-12-01T15:23:40Z
+# locked-at: 2026-12-01T15:30:32Z
 # unlocked-by: @lead-engineer
 # unlocked-at: 2026-12-01T15:30:10Z
 # unlock-reason: "template v5 fix: the async fallback poller stopped at once instead of waiting for the callback"

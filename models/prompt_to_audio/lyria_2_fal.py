@@ -1,9 +1,9 @@
 # modelvault model file v1
 # id: lyria-2-fal
 # record-id: ea200d1f-ea6f-507a-beed-22eec3b27732
-# locked: false
+# locked: true
 # locked-by: @lead-engineer
-# locked-at: 2026-12-01T15:23:40Z
+# locked-at: 2026-12-01T15:30:32Z
 # unlocked-by: @lead-engineer
 # unlocked-at: 2026-12-01T15:30:10Z
 # unlock-reason: "template v5 fix: the async fallback poller stopped at once instead of waiting for the callback"

@@ -1,9 +1,9 @@
 # modelvault model file v1
 # id: flux-1-schnell-runware
 # record-id: 053e51fa-19df-5c8f-8b26-7854650d9e26
-# locked: false
+# locked: true
 # locked-by: @lead-engineer
-# locked-at: 2026-12-01T15:23:40Z
+# locked-at: 2026-12-01T15:30:32Z
 # unlocked-by: @lead-engineer
 # unlocked-at: 2026-12-01T15:30:10Z
 # unlock-reason: "template v5 fix: the async fallback poller stopped at once instead of waiting for the callback"

@@ -1,9 +1,9 @@
 # modelvault model file v1
 # id: seedance-v1-lite
 # record-id: f1d51e3d-3c40-59ee-86e0-842398a4dee6
-# locked: false
+# locked: true
 # locked-by: @lead-engineer
-# locked-at: 2026-12-01T15:23:40Z
+# locked-at: 2026-12-01T15:30:32Z
 # unlocked-by: @lead-engineer
 # unlocked-at: 2026-12-01T15:30:10Z
 # unlock-reason: "template v5 fix: the async fallback poller stopped at once instead of waiting for the callback"
