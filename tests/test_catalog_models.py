@@ -20,6 +20,8 @@ IMG = "https://example.com/in.png"
 IMG2 = "https://example.com/last.png"
 
 CATALOG_IDS = {
+    "chatgpt-4o-image",
+    "chatgpt-4o-image-edit",
     "elevenlabs-tts-multilingual-v2",
     "elevenlabs-tts-turbo-2-5",
     "flux-1-schnell-fal",
@@ -72,6 +74,13 @@ _RUNWARE_VIDEO_CONSTANTS: dict[str, Any] = {
     "outputType": "URL",
     "outputFormat": "MP4",
     "includeCost": True,
+}
+# kie 4o Image: size, nVariants and isEnhance defaults (both models).
+_GPT4O_DEFAULTS: dict[str, Any] = {"size": "1:1", "n_variants": 1, "is_enhance": False}
+_GPT4O_PAYLOAD_DEFAULTS: dict[str, Any] = {
+    "size": "1:1",
+    "nVariants": 1,
+    "isEnhance": False,
 }
 _MINIMAX_DEFAULTS: dict[str, Any] = {
     "voice_id": "Wise_Woman",
@@ -262,6 +271,18 @@ VALIDATE_MINIMAL = [
             "enable_safety_checker": True,
         },
         id="seedance-v1-lite-image-to-video-fal",
+    ),
+    pytest.param(
+        "chatgpt-4o-image",
+        {"prompt": "a fox"},
+        {"prompt": "a fox", **_GPT4O_DEFAULTS},
+        id="chatgpt-4o-image",
+    ),
+    pytest.param(
+        "chatgpt-4o-image-edit",
+        {"files_url": [IMG]},
+        {"files_url": [IMG], **_GPT4O_DEFAULTS},
+        id="chatgpt-4o-image-edit",
     ),
 ]
 
@@ -679,6 +700,25 @@ REFUSALS = [
         {"prompt", "camera_fixed"},
         id="seedance-fal-missing-prompt-and-int-bool",
     ),
+    # chatgpt-4o-image / chatgpt-4o-image-edit (kie 4o Image)
+    pytest.param(
+        "chatgpt-4o-image",
+        {"size": "16:9", "n_variants": 3},
+        {"prompt", "size", "n_variants"},
+        id="gpt4o-no-prompt-size-16-9-three-variants",
+    ),
+    pytest.param(
+        "chatgpt-4o-image-edit",
+        {"prompt": "a hat", "mask_url": "mask.png"},
+        {"files_url", "mask_url"},
+        id="gpt4o-edit-no-images-mask-not-a-url",
+    ),
+    pytest.param(
+        "chatgpt-4o-image-edit",
+        {"files_url": [IMG] * 6},
+        {"files_url"},
+        id="gpt4o-edit-six-images",
+    ),
 ]
 
 
@@ -940,6 +980,24 @@ PAYLOADS = [
         {"input": {"text": "Good morning", **_MINIMAX_DEFAULTS, "emotion": "happy"}},
         id="minimax-speech-02-turbo-replicate",
     ),
+    # kie_4o: a flat body with kie's field names and no model field
+    pytest.param(
+        "chatgpt-4o-image",
+        {"prompt": "a fox", "size": "3:2", "n_variants": 2},
+        {"prompt": "a fox", **_GPT4O_PAYLOAD_DEFAULTS, "size": "3:2", "nVariants": 2},
+        id="chatgpt-4o-image",
+    ),
+    pytest.param(
+        "chatgpt-4o-image-edit",
+        {"files_url": [IMG, IMG2], "prompt": "add a hat", "mask_url": IMG2},
+        {
+            "filesUrl": [IMG, IMG2],
+            "prompt": "add a hat",
+            "maskUrl": IMG2,
+            **_GPT4O_PAYLOAD_DEFAULTS,
+        },
+        id="chatgpt-4o-image-edit",
+    ),
 ]
 
 
@@ -1120,6 +1178,17 @@ COSTS = [
         {"prompt": "p", "image_url": IMG, "resolution": "1080p", "duration": "7"},
         "59.98",  # 18 x 2.38 x 1.4 = 59.976
         id="sd-fal-1080p-7s",
+    ),
+    # kie 4o Image: an estimated 3 credits per image, x nVariants
+    pytest.param("chatgpt-4o-image", {"prompt": "p"}, "3.00", id="gpt4o-1"),
+    pytest.param(
+        "chatgpt-4o-image", {"prompt": "p", "n_variants": 4}, "12.00", id="gpt4o-4"
+    ),
+    pytest.param(
+        "chatgpt-4o-image-edit",
+        {"files_url": [IMG], "n_variants": 2},
+        "6.00",
+        id="gpt4o-edit-2",
     ),
 ]
 
