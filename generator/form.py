@@ -37,7 +37,7 @@ FORM_FIELDS: dict[str, str] = {
     "id": "model id, lowercase words joined by '-'",
     "name": "display name",
     "group": "image_editing | prompt_to_image | prompt_to_video | ...",
-    "provider": "kie_jobs | kie_veo | runware | fal_queue | replicate",
+    "provider": "kie_jobs | kie_veo | kie_4o | runware | fal_queue | replicate",
     "provider_model": "the provider's model id",
     "endpoint": "the provider endpoint (default: the provider's usual one)",
     "api_key_env": "the API key's env var (default: the provider's usual one)",
@@ -52,6 +52,7 @@ FORM_FIELDS: dict[str, str] = {
 DEFAULT_API_KEY_ENV = {
     "kie_jobs": "KIE_API_KEY",
     "kie_veo": "KIE_API_KEY",
+    "kie_4o": "KIE_API_KEY",
     "runware": "RUNWARE_API_KEY",
     "fal_queue": "FAL_KEY",
     "replicate": "REPLICATE_API_TOKEN",
@@ -69,6 +70,8 @@ def _default_endpoint(provider: str, provider_model: str) -> str | None:
         return "https://api.kie.ai/api/v1/jobs/createTask"
     if provider == "kie_veo":
         return "https://api.kie.ai/api/v1/veo/generate"
+    if provider == "kie_4o":
+        return "https://api.kie.ai/api/v1/gpt4o-image/generate"
     if provider == "runware":
         return "https://api.runware.ai/v1"
     if provider == "fal_queue" and provider_model:

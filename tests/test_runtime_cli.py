@@ -44,7 +44,8 @@ def test_cost_coerces_typed_values() -> None:
         "resolution=1080p",
     )
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == "50.00 credits"
+    assert result.output.strip().splitlines()[-1] == "50.00 credits"
+    assert "x 5 for resolution 1080p" in result.output  # the steps that led there
 
 
 def test_cost_with_bad_value_exits_1_naming_the_field() -> None:
