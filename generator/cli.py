@@ -22,6 +22,9 @@ _COMMANDS = {
     "form-spec": "generator.cli_catalog:form_spec",
     "verify": "generator.cli_locks:verify",
     "hook": "generator.cli_locks:hook",
+    "import": "generator.cli_schemas:import_command",
+    "drift": "generator.cli_schemas:drift",
+    "drift-issues": "generator.cli_schemas:drift_issues",
 }
 
 

@@ -20,7 +20,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -123,7 +123,9 @@ class Workspace:
         event: Path,
         *,
         fake: FakeGitHub | None = None,
+        extra: Sequence[str] = (),
     ) -> subprocess.CompletedProcess[str]:
+        """`extra`: more act arguments (e.g. --env NAME=VALUE, -s NAME=VALUE)."""
         assert ACT is not None
         args = [
             ACT,
@@ -146,6 +148,7 @@ class Workspace:
         if fake is not None:
             args += ["--env", f"GITHUB_API_URL={fake.base_url}"]
             args += ["-s", f"GITHUB_TOKEN={fake.token}"]
+        args += list(extra)
         env = {
             k: v
             for k, v in os.environ.items()

@@ -58,6 +58,7 @@ def test_the_pipeline_workflows_exist() -> None:
         "lock.yml",
         "unlock.yml",
         "release.yml",
+        "drift.yml",
     } <= names
 
 
@@ -83,6 +84,8 @@ def test_least_privilege_and_concurrency(path: Path) -> None:
         writes = {k for k, v in perms.items() if v == "write"}
         if path.name in ("add-model.yml", "lock.yml", "unlock.yml"):
             assert writes == {"contents", "pull-requests"}, name
+        elif path.name == "drift.yml":
+            assert writes == {"issues"}, name  # issues only: never a PR or a file
         elif name == "publish":
             assert writes == {"id-token"}, name
             assert job["environment"]
