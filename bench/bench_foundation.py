@@ -11,7 +11,11 @@ the generator's library functions, then times:
   (c) listing: `python -c "import modelvault; modelvault.list_models()"` with
       MODELVAULT_CATALOG=TMP, against the baseline `python -c "import httpx,
       pydantic"` measured in the same run (target <= 1.5x baseline);
-  (d) cold start of one model: `modelvault.get(ID)` against the same baseline.
+  (d) cold start of one model: `modelvault.get(ID)` against the same baseline;
+  (e) `generator import` of a 100-input provider schema (fal OpenAPI layout, every
+      input form), in process and as the command;
+  (f) `generator drift --schema-dir` over 1,000 fal and Replicate models against
+      their stored schemas (every 10th differs), in process and as the command.
 
 Subprocess timings are repeated (median and min reported) with the measured and
 baseline commands interleaved, so machine noise hits both alike. The script always
@@ -25,6 +29,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import io
+import json
 import os
 import pstats
 import shutil
@@ -341,6 +346,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--profile", action="store_true", help="always print the profiles"
     )
+    parser.add_argument(
+        "--schemas-only",
+        action="store_true",
+        help="only (e) import and (f) drift, without the synthetic catalog's timings",
+    )
     return parser.parse_args(argv)
 
 
@@ -541,12 +551,360 @@ def print_table(gen: GenerationResult, m: Measured, count: int) -> bool:
     return any(row[5] == "FAIL" for row in rows)
 
 
+# --- (e) import and (f) drift: provider schemas ------------------------------------
+
+IMPORT_INPUTS = 100
+DRIFT_MODELS = 1000
+DRIFT_EVERY = 10  # every 10th stored schema differs from its model
+
+
+def hundred_input_schema(count: int = IMPORT_INPUTS) -> dict[str, Any]:
+    """A fal-style OpenAPI document whose input object has `count` fields, mixing
+    every form import reads: strings, string and integer enums, bounded integers
+    and numbers, booleans, nullable (anyOf null) integers, string arrays with
+    min/max items, and image_size-style objects with presets ($ref + anyOf)."""
+    props: dict[str, Any] = {"prompt": {"type": "string", "title": "Prompt"}}
+    for i in range(1, count - 1):  # with prompt and image_urls: `count` fields
+        kind = i % 8
+        name = f"field_{i:03d}"
+        if kind == 0:
+            prop: dict[str, Any] = {"type": "string", "maxLength": 1000 + i}
+        elif kind == 1:
+            prop = {
+                "type": "string",
+                "enum": [f"v{j}" for j in range(6)],
+                "default": "v0",
+            }
+        elif kind == 2:
+            prop = {"type": "integer", "minimum": 1, "maximum": 8 + i, "default": 1}
+        elif kind == 3:
+            prop = {"type": "integer", "enum": [5, 10, 15], "default": 5}
+        elif kind == 4:
+            prop = {"type": "number", "minimum": 0, "maximum": 20, "default": 3.5}
+        elif kind == 5:
+            prop = {"type": "boolean", "default": i % 2 == 0}
+        elif kind == 6:
+            prop = {"anyOf": [{"type": "integer"}, {"type": "null"}]}
+        else:
+            prop = {
+                "anyOf": [
+                    {"$ref": "#/components/schemas/ImageSize"},
+                    {
+                        "type": "string",
+                        "enum": ["square", "portrait_4_3", "landscape_16_9"],
+                    },
+                ],
+                "default": "square",
+            }
+        prop.update(title=f"Field {i}", description=f"What field {i} does.")
+        props[name] = prop
+    props["image_urls"] = {
+        "type": "array",
+        "items": {"type": "string"},
+        "minItems": 1,
+        "maxItems": 4,
+        "title": "Image Urls",
+    }
+    endpoint = "fal-ai/bench/hundred"
+    size = {"type": "integer", "exclusiveMinimum": 0, "maximum": 14142, "default": 512}
+    return {
+        "openapi": "3.0.4",
+        "info": {
+            "title": f"Queue OpenAPI for {endpoint}",
+            "x-fal-metadata": {"endpointId": endpoint, "category": "text-to-image"},
+        },
+        "components": {
+            "schemas": {
+                "HundredInput": {
+                    "type": "object",
+                    "required": ["prompt"],
+                    "x-fal-order-properties": list(props),
+                    "properties": props,
+                },
+                "ImageSize": {
+                    "type": "object",
+                    "properties": {"width": dict(size), "height": dict(size)},
+                },
+            }
+        },
+        "paths": {
+            f"/{endpoint}": {
+                "post": {
+                    "requestBody": {
+                        "content": {
+                            "application/json": {
+                                "schema": {"$ref": "#/components/schemas/HundredInput"}
+                            }
+                        }
+                    }
+                }
+            }
+        },
+    }
+
+
+def _provider_property(field: dict[str, Any]) -> dict[str, Any]:
+    keys = {
+        "type": "type",
+        "title": "title",
+        "default": "default",
+        "enum": "enum",
+        "minimum": "minimum",
+        "maximum": "maximum",
+        "max_length": "maxLength",
+    }
+    return {out: field[key] for key, out in keys.items() if key in field}
+
+
+def provider_document(data: dict[str, Any], drifted: bool) -> dict[str, Any]:
+    """The provider's schema for a synthetic spec: fal's OpenAPI layout, or
+    Replicate's openapi_schema with allOf enums (the newer Cog layout). `drifted`
+    makes it differ: a field more, `count`'s maximum lower, `fast` gone."""
+    props: dict[str, Any] = {}
+    components: dict[str, Any] = {}
+    replicate = data["provider"] == "replicate"
+    for order, (name, field) in enumerate(data["inputs"].items()):
+        prop = _provider_property(field)
+        if replicate:
+            prop["x-order"] = order
+            if "enum" in prop:
+                components[name] = {"type": prop.pop("type"), "enum": prop.pop("enum")}
+                prop["allOf"] = [{"$ref": f"#/components/schemas/{name}"}]
+        props[field.get("provider_field") or name] = prop
+    required = [n for n, f in data["inputs"].items() if f.get("required")]
+    if drifted:
+        props["new_option"] = {"type": "string", "enum": ["a", "b"]}
+        props["count"]["maximum"] = 2
+        props.pop("fast")
+    schema = {"type": "object", "required": required, "properties": props}
+    if replicate:
+        return {
+            "openapi": "3.0.2",
+            "info": {"title": "Cog", "version": "0.1.0"},
+            "components": {"schemas": {"Input": schema, **components}},
+        }
+    endpoint = data["provider_model"]
+    return {
+        "openapi": "3.0.4",
+        "info": {"x-fal-metadata": {"endpointId": endpoint}},
+        "components": {"schemas": {"Input": schema}},
+        "paths": {
+            f"/{endpoint}": {
+                "post": {
+                    "requestBody": {
+                        "content": {
+                            "application/json": {
+                                "schema": {"$ref": "#/components/schemas/Input"}
+                            }
+                        }
+                    }
+                }
+            }
+        },
+    }
+
+
+def drift_catalog(root: Path, schemas: Path, count: int) -> int:
+    """`count` fal and Replicate models (alternating) with their stored schemas;
+    returns how many schemas differ from their model."""
+    from generator.drift import schema_file_name  # noqa: PLC0415
+
+    wanted = (ProviderFamily.FAL_QUEUE, ProviderFamily.REPLICATE)
+    families = list(ProviderFamily)
+    indexes = [
+        i for i in range(count * len(families)) if families[i % len(families)] in wanted
+    ]
+    files: dict[str, bytes] = {}
+    drifted = 0
+    for n, index in enumerate(indexes[:count]):
+        data = spec_data(index)
+        spec = parse_spec(data, f"drift bench spec {n}")
+        files[spec.path] = render_model_file(spec)
+        is_drifted = n % DRIFT_EVERY == 0
+        drifted += is_drifted
+        path = schemas / schema_file_name(data["provider"], data["provider_model"])
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(provider_document(data, is_drifted)), "utf-8")
+    write_files(root, files)
+    return drifted
+
+
+@dataclass
+class SchemaTimings:
+    import_in_process: Timing
+    import_cli: Timing
+    drift_cli: Timing
+    drift_in_process: Timing
+    baseline: Timing
+    drifted: int
+    reported: int
+    import_inputs: int
+
+
+def _run_expecting(
+    args: list[str], env: dict[str, str], cwd: Path, codes: set[int]
+) -> float:
+    start = time.perf_counter()
+    result = run(args, env, cwd)
+    elapsed = time.perf_counter() - start
+    if result.returncode not in codes:
+        raise SystemExit(
+            f"bench: {' '.join(args)} exited {result.returncode}:\n"
+            f"{result.stdout[-2000:]}\n{result.stderr[-2000:]}"
+        )
+    return elapsed
+
+
+def measure_schemas(repeat: int, count: int = DRIFT_MODELS) -> SchemaTimings:
+    """(e) import of a 100-input schema, (f) drift over `count` models against
+    stored schemas: in process and as the command, beside the baseline."""
+    from generator.catalog import build_catalog as catalog_of  # noqa: PLC0415
+    from generator.drift import catalog_models, check_model  # noqa: PLC0415
+    from generator.importer import draft_spec, load_document, parse_target  # noqa: PLC0415
+
+    py = sys.executable
+    with tempfile.TemporaryDirectory(prefix="modelvault-bench-schemas-") as tmp:
+        folder = Path(tmp)
+        doc_path = folder / "hundred.json"
+        doc_path.write_text(json.dumps(hundred_input_schema()), "utf-8")
+        raw = doc_path.read_bytes()
+        target = parse_target("fal:fal-ai/bench/hundred")
+        spec = draft_spec(target, load_document(raw, "bench"), "bench")
+        inputs = len(spec["inputs"])
+        in_process: list[float] = []
+        for _ in range(max(repeat, 20)):
+            start = time.perf_counter()
+            draft_spec(target, load_document(raw, "bench"), "bench")
+            in_process.append(time.perf_counter() - start)
+
+        (folder / "repo").mkdir()
+        root = new_repo(str(folder / "repo"))
+        schemas = folder / "schemas"
+        drifted = drift_catalog(root, schemas, count)
+        env = subprocess_env(root)
+        args_import = [
+            py,
+            "-m",
+            "generator",
+            "import",
+            "fal:fal-ai/bench/hundred",
+            "--schema",
+            str(doc_path),
+            "--out",
+            str(folder / "d.yaml"),
+            "--force",
+        ]
+        args_drift = [
+            py,
+            "-m",
+            "generator",
+            "drift",
+            "--schema-dir",
+            str(schemas),
+            "--root",
+            str(root),
+        ]
+        timings = {"baseline": Timing([]), "import": Timing([]), "drift": Timing([])}
+        for _ in range(repeat):
+            timings["baseline"].samples.append(
+                _run_expecting([py, "-c", "import httpx, pydantic"], env, root, {0})
+            )
+            timings["import"].samples.append(
+                _run_expecting(args_import, env, root, {0})
+            )
+            timings["drift"].samples.append(_run_expecting(args_drift, env, root, {1}))
+        report = run([*args_drift, "--json"], env, root)
+        reported = len(json.loads(report.stdout)["summary"]["drifted"])
+
+        drift_in_process: list[float] = []
+        for _ in range(3):
+            start = time.perf_counter()
+            models, _broken = catalog_models(catalog_of(read_catalog(root)).models)
+
+            def load(family: str, model: str) -> tuple[bytes, str]:
+                from generator.drift import schema_file_name  # noqa: PLC0415
+
+                path = schemas / schema_file_name(family, model)
+                return path.read_bytes(), str(path)
+
+            for model in models:
+                check_model(model, load)
+            drift_in_process.append(time.perf_counter() - start)
+    return SchemaTimings(
+        import_in_process=Timing(in_process),
+        import_cli=timings["import"],
+        drift_cli=timings["drift"],
+        drift_in_process=Timing(drift_in_process),
+        baseline=timings["baseline"],
+        drifted=drifted,
+        reported=reported,
+        import_inputs=inputs,
+    )
+
+
+def print_schema_table(t: SchemaTimings, count: int = DRIFT_MODELS) -> None:
+    rows = [
+        (
+            f"(e) import {t.import_inputs}-input schema -> draft, in process [median]",
+            fmt_s(t.import_in_process.median),
+            "",
+            "",
+        ),
+        (
+            f"(e) python -m generator import ({t.import_inputs} inputs) [median]",
+            fmt_s(t.import_cli.median),
+            fmt_s(t.baseline.median),
+            f"{t.import_cli.median / t.baseline.median:5.2f}x",
+        ),
+        (
+            f"(f) drift, {count} models, in process [median of 3]",
+            fmt_s(t.drift_in_process.median),
+            "",
+            "",
+        ),
+        (
+            f"(f) python -m generator drift --schema-dir ({count} models) [median]",
+            fmt_s(t.drift_cli.median),
+            fmt_s(t.baseline.median),
+            f"{t.drift_cli.median / t.baseline.median:5.2f}x",
+        ),
+    ]
+    header = ("what", "measured", "baseline", "ratio")
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    rule = "  ".join("-" * w for w in widths)
+    print()
+    print("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
+    print(rule)
+    for row in rows:
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)))
+    print(rule)
+    print(
+        f"(f): {count} models (fal and Replicate, alternating), each with a stored "
+        f"schema; every {DRIFT_EVERY}th differs (a field added, one removed, a "
+        f"maximum lowered): {t.drifted} drifted, {t.reported} reported "
+        f"({verdict(t.drifted == t.reported)}). Targets: info only."
+    )
+    print("samples (s):")
+    for name, timing in (
+        ("import, in process", t.import_in_process),
+        ("import command", t.import_cli),
+        ("drift, in process", t.drift_in_process),
+        ("drift command", t.drift_cli),
+        ("baseline", t.baseline),
+    ):
+        print(f"    {name:<19} {[round(s, 4) for s in timing.samples[:10]]}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     options = parse_args(argv)
     count = options.count
     print(f"modelvault foundation bench: {count} models, {options.repeat} runs each")
     print(f"python {sys.version.split()[0]} on {os.cpu_count()} CPU(s)")
     print(f"load average at start: {os.getloadavg()[0]:.2f}\n")
+    if options.schemas_only:
+        print_schema_table(measure_schemas(max(1, options.repeat)))
+        print(f"load average at end: {os.getloadavg()[0]:.2f}")
+        return 0
     with tempfile.TemporaryDirectory(prefix="modelvault-bench-") as tmp:
         root = new_repo(tmp)
         gen = generate(root, count, options.locked_every)
@@ -556,6 +914,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("bench: the generated catalog is broken (see above); no timings")
         return 1
     failed = print_table(gen, measured, count)
+    print(
+        f"\ntiming import ({IMPORT_INPUTS} inputs), drift ({DRIFT_MODELS} models) ..."
+    )
+    print_schema_table(measure_schemas(max(1, options.repeat)))
     print(f"load average at end: {os.getloadavg()[0]:.2f}")
     if failed or options.profile:
         print("\n--- profile ---")
