@@ -77,6 +77,11 @@ _FAMILY_FIELDS: dict[ProviderFamily, Callable[[int], dict[str, Any]]] = {
         "api_key_env": "KIE_API_KEY",
         "payload_constants": {"generationType": "TEXT_2_VIDEO"},
     },
+    ProviderFamily.KIE_4O: lambda i: {
+        "provider_model": "gpt4o-image",
+        "endpoint": "https://api.kie.ai/api/v1/gpt4o-image/generate",
+        "api_key_env": "KIE_API_KEY",
+    },
     ProviderFamily.RUNWARE: lambda i: {
         "provider_model": f"runware:{i}@1",
         "endpoint": "https://api.runware.ai/v1",
@@ -103,7 +108,7 @@ _FAMILY_FIELDS: dict[ProviderFamily, Callable[[int], dict[str, Any]]] = {
 _IMAGE_GROUPS = (Group.IMAGE_EDITING, Group.IMAGE_TO_VIDEO)
 
 
-def spec_data(index: int) -> dict[str, Any]:
+def spec_data(index: int, *, richer: bool = True) -> dict[str, Any]:
     """Spec data for synthetic model `index`: family = index mod 5, group = the
     next digit, so every (family, group) pair occurs once in any 25 models."""
     families = list(ProviderFamily)
@@ -162,6 +167,8 @@ def spec_data(index: int) -> dict[str, Any]:
         "inputs": inputs,
         "notes": f"Synthetic benchmark model {index}.",
     }
+    if richer:
+        _richer_forms(index, data)
     if group in _IMAGE_GROUPS:
         inputs["image_url"] = {
             "type": "string",
@@ -172,6 +179,75 @@ def spec_data(index: int) -> dict[str, Any]:
         }
         data["image_input_field"] = "image_url"
     return data
+
+
+def _richer_forms(index: int, data: dict[str, Any]) -> None:
+    """Mix the richer price and input forms into three models in four: a price
+    per second, an object input priced per megapixel with a size rule, a price
+    table, and (every other model) an integer enum with an at-least-one rule."""
+    inputs, cost = data["inputs"], data["cost"]
+    form = index % 4
+    if form == 1:
+        inputs["duration"] = {
+            "type": "string",
+            "title": "Duration",
+            "enum": ["5s", "10s"],
+            "default": "5s",
+        }
+        cost["per_second"] = "duration"
+    elif form == 2:
+        side = {
+            "type": "integer",
+            "title": "Side",
+            "minimum": 64,
+            "maximum": 2048,
+            "multiple_of": 16,
+            "required": True,
+        }
+        inputs["image_size"] = {
+            "type": "object",
+            "title": "Image size",
+            "presets": ["square", "landscape"],
+            "default": "square",
+            "fields": {"width": side, "height": side},
+        }
+        cost["per_megapixel"] = {
+            "input": "image_size",
+            "sizes": {"square": [1024, 1024], "landscape": [1024, 768]},
+            "round": "up",
+        }
+        data["constraints"] = [
+            {
+                "rule": "max_product",
+                "fields": ["image_size.width", "image_size.height"],
+                "max": 2_097_152,
+            }
+        ]
+    elif form == 3:
+        cost["table"] = {
+            "inputs": ["size", "fast"],
+            "prices": {
+                f"{size}|{fast}": f"{n + 1}.{index % 10}"
+                for n, (size, fast) in enumerate(
+                    (s, f)
+                    for s in ("small", "medium", "large")
+                    for f in ("false", "true")
+                )
+            },
+        }
+    if index % 2:
+        inputs["variants"] = {
+            "type": "integer",
+            "title": "Variants",
+            "enum": [1, 2, 4],
+            "default": 1,
+        }
+        inputs["reference"] = {"type": "string", "title": "Reference"}
+        inputs["prompt"]["required"] = False
+        data["constraints"] = [
+            *data.get("constraints", []),
+            {"rule": "at_least_one", "fields": ["prompt", "reference"]},
+        ]
 
 
 def locked_header(spec: ModelSpec) -> Header:
@@ -717,7 +793,8 @@ def drift_catalog(root: Path, schemas: Path, count: int) -> int:
     files: dict[str, bytes] = {}
     drifted = 0
     for n, index in enumerate(indexes[:count]):
-        data = spec_data(index)
+        # plain inputs: this provider document writer knows no objects or presets
+        data = spec_data(index, richer=False)
         spec = parse_spec(data, f"drift bench spec {n}")
         files[spec.path] = render_model_file(spec)
         is_drifted = n % DRIFT_EVERY == 0
