@@ -185,7 +185,7 @@ MODELS = {
         "api_key_env": "FAL_KEY",
         "estimated_seconds": 10,
         "locked": False,
-        "body_sha256": "77101d3221cb1930dc8d7ef4569be6e9c736a637a235888569aabbe55b508f31",
+        "body_sha256": "8ede03a7820b3f89de40cc8e150fb08109935274caf626ece902b95035d1687f",
     },
     "flux-kontext-max-multi-fal": {
         "record_id": "99c330f8-12d5-529a-9ccc-14d8198114bc",
@@ -213,7 +213,7 @@ MODELS = {
         "api_key_env": "FAL_KEY",
         "estimated_seconds": 10,
         "locked": False,
-        "body_sha256": "9ef78994819c09a7f94e938868be81e1a3ddc6f91a54b5a29f1cf3d3d97e4828",
+        "body_sha256": "4f1035a914d30afa12931da3a72df14cea5b95d673ced0712c44ed579d05c9e5",
     },
     "flux-schnell-replicate": {
         "record_id": "8c662f52-e0e8-5a62-9728-8286c2ce68a4",
