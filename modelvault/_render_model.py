@@ -20,10 +20,19 @@ MIN_WIDTH = 30
 DETAIL = " " * 6  # indent of an input's details
 
 
+def _plain(value: Any) -> Any:
+    """A model file's frozen value (mapping proxy, tuple) as plain JSON data."""
+    if isinstance(value, Mapping):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    return value
+
+
 def _show(value: Any) -> str:
     if isinstance(value, str):
         return value
-    return json.dumps(value, ensure_ascii=False)
+    return json.dumps(_plain(value), ensure_ascii=False)
 
 
 def _wrap(text: str, width: int, indent: str, later: str | None = None) -> list[str]:

@@ -101,12 +101,1343 @@ def load(model_id: str) -> ModuleType:
     return modelvault.get(model_id)
 
 
+# --- catalog-a models (fal_queue and replicate; issue 13 item 6) -------------------
+# Worked out by hand from each spec (prices from its notes; 1 credit = USD 0.01).
+
+IMG3 = "https://example.com/third.png"
+
+CATALOG_A_IDS = {
+    "birefnet-v2-fal",
+    "elevenlabs-sound-effects-v2-fal",
+    "elevenlabs-tts-turbo-2-5-fal",
+    "flux-1-1-pro-fal",
+    "flux-1-dev-fal",
+    "flux-dev-replicate",
+    "flux-kontext-max-fal",
+    "flux-kontext-max-multi-fal",
+    "flux-kontext-pro-fal",
+    "hailuo-02-standard-image-to-video-fal",
+    "ideogram-upscale-fal",
+    "ideogram-v3-fal",
+    "imagen-4-replicate",
+    "kling-2-5-turbo-pro-image-to-video-fal",
+    "mmaudio-v2-fal",
+    "seedance-1-pro-fast-fal",
+    "seedance-1-pro-replicate",
+    "seedream-4-fal",
+    "stable-audio-2-5-fal",
+    "veo-3-1-image-to-video-fal",
+    "wan-2-5-fal",
+    "wan-2-5-i2v-replicate",
+}
+
+_FLUX_DEV_FAL_TAIL: dict[str, Any] = {
+    "num_images": 1,
+    "num_inference_steps": 28,
+    "guidance_scale": 3.5,
+}
+_KONTEXT_TAIL: dict[str, Any] = {
+    "num_images": 1,
+    "guidance_scale": 3.5,
+    "safety_tolerance": "2",
+    "enhance_prompt": False,
+    "output_format": "jpeg",
+}
+_FLUX_DEV_REPLICATE_DEFAULTS: dict[str, Any] = {
+    "aspect_ratio": "1:1",
+    "num_outputs": 1,
+    "prompt_strength": 0.8,
+    "megapixels": "1",
+    "num_inference_steps": 28,
+    "guidance": 3,
+    "output_format": "webp",
+    "output_quality": 80,
+    "go_fast": True,
+    "disable_safety_checker": False,
+}
+_BIREFNET_DEFAULTS: dict[str, Any] = {
+    "model": "General Use (Light)",
+    "operating_resolution": "1024x1024",
+    "output_format": "png",
+    "refine_foreground": True,
+    "output_mask": False,
+    "mask_only": False,
+}
+_EL_FAL_DEFAULTS: dict[str, Any] = {
+    "voice": "Rachel",
+    "stability": 0.5,
+    "similarity_boost": 0.75,
+    "style": 0,
+    "speed": 1,
+    "timestamps": False,
+}
+
+CATALOG_A_VALIDATE_MINIMAL = [
+    pytest.param(
+        "birefnet-v2-fal",
+        {"image_url": IMG},
+        {"image_url": IMG, **_BIREFNET_DEFAULTS},
+        id="birefnet-v2-fal",
+    ),
+    pytest.param(
+        "elevenlabs-sound-effects-v2-fal",
+        {"text": "a door creaks"},
+        {
+            "text": "a door creaks",
+            "duration_seconds": 5,
+            "prompt_influence": 0.3,
+            "loop": False,
+            "output_format": "mp3_44100_128",
+        },
+        id="elevenlabs-sound-effects-v2-fal",
+    ),
+    pytest.param(
+        "elevenlabs-tts-turbo-2-5-fal",
+        {"text": "Hello there"},
+        {"text": "Hello there", **_EL_FAL_DEFAULTS, "apply_text_normalization": "auto"},
+        id="elevenlabs-tts-turbo-2-5-fal",
+    ),
+    pytest.param(
+        "flux-1-1-pro-fal",
+        {"prompt": "a lighthouse"},
+        {
+            "prompt": "a lighthouse",
+            "image_size": "landscape_4_3",
+            "num_images": 1,
+            "safety_tolerance": "2",
+            "enhance_prompt": False,
+            "output_format": "jpeg",
+        },
+        id="flux-1-1-pro-fal",
+    ),
+    pytest.param(
+        "flux-1-dev-fal",
+        {"prompt": "a tiger eye"},
+        {
+            "prompt": "a tiger eye",
+            "image_size": "landscape_4_3",
+            **_FLUX_DEV_FAL_TAIL,
+            "output_format": "jpeg",
+            "acceleration": "none",
+            "enable_safety_checker": True,
+        },
+        id="flux-1-dev-fal",
+    ),
+    pytest.param(
+        "flux-dev-replicate",
+        {"prompt": "a gateau"},
+        {"prompt": "a gateau", **_FLUX_DEV_REPLICATE_DEFAULTS},
+        id="flux-dev-replicate",
+    ),
+    pytest.param(
+        "flux-kontext-max-fal",
+        {"prompt": "make it night", "image_url": IMG},
+        {"prompt": "make it night", "image_url": IMG, **_KONTEXT_TAIL},
+        id="flux-kontext-max-fal",
+    ),
+    pytest.param(
+        "flux-kontext-max-multi-fal",
+        {"prompt": "put them together", "image_urls": [IMG, IMG2]},
+        {"prompt": "put them together", "image_urls": [IMG, IMG2], **_KONTEXT_TAIL},
+        id="flux-kontext-max-multi-fal",
+    ),
+    pytest.param(
+        "flux-kontext-pro-fal",
+        {"prompt": "add a hat", "image_url": IMG},
+        {"prompt": "add a hat", "image_url": IMG, **_KONTEXT_TAIL},
+        id="flux-kontext-pro-fal",
+    ),
+    pytest.param(
+        "hailuo-02-standard-image-to-video-fal",
+        {"prompt": "he walks in", "image_url": IMG},
+        {
+            "prompt": "he walks in",
+            "image_url": IMG,
+            "duration": "6",
+            "resolution": "768P",
+            "prompt_optimizer": True,
+        },
+        id="hailuo-02-standard-image-to-video-fal",
+    ),
+    pytest.param(
+        "ideogram-upscale-fal",
+        {"image_url": IMG},
+        {
+            "image_url": IMG,
+            "prompt": "",
+            "resemblance": 50,
+            "detail": 50,
+            "expand_prompt": False,
+        },
+        id="ideogram-upscale-fal",
+    ),
+    pytest.param(
+        "ideogram-v3-fal",
+        {"prompt": "a poster that says HELLO"},
+        {
+            "prompt": "a poster that says HELLO",
+            "image_size": "square_hd",
+            "rendering_speed": "BALANCED",
+            "num_images": 1,
+            "expand_prompt": True,
+            "negative_prompt": "",
+        },
+        id="ideogram-v3-fal",
+    ),
+    pytest.param(
+        "imagen-4-replicate",
+        {"prompt": "a red panda"},
+        {
+            "prompt": "a red panda",
+            "aspect_ratio": "1:1",
+            "safety_filter_level": "block_only_high",
+            "output_format": "jpg",
+        },
+        id="imagen-4-replicate",
+    ),
+    pytest.param(
+        "kling-2-5-turbo-pro-image-to-video-fal",
+        {"prompt": "the bird flies off", "image_url": IMG},
+        {
+            "prompt": "the bird flies off",
+            "image_url": IMG,
+            "duration": "5",
+            "negative_prompt": "blur, distort, and low quality",
+            "cfg_scale": 0.5,
+        },
+        id="kling-2-5-turbo-pro-image-to-video-fal",
+    ),
+    pytest.param(
+        "mmaudio-v2-fal",
+        {"prompt": "rain on a tin roof"},
+        {
+            "prompt": "rain on a tin roof",
+            "duration": 8,
+            "negative_prompt": "",
+            "num_steps": 25,
+            "cfg_strength": 4.5,
+            "mask_away_clip": False,
+        },
+        id="mmaudio-v2-fal",
+    ),
+    pytest.param(
+        "seedance-1-pro-fast-fal",
+        {"prompt": "waves at dusk"},
+        {
+            "prompt": "waves at dusk",
+            "aspect_ratio": "16:9",
+            "resolution": "1080p",
+            "duration": "5",
+            "camera_fixed": False,
+            "enable_safety_checker": True,
+        },
+        id="seedance-1-pro-fast-fal",
+    ),
+    pytest.param(
+        "seedance-1-pro-replicate",
+        {"prompt": "waves at dusk"},
+        {
+            "prompt": "waves at dusk",
+            "duration": 5,
+            "resolution": "720p",
+            "aspect_ratio": "16:9",
+            "fps": 24,
+            "camera_fixed": False,
+        },
+        id="seedance-1-pro-replicate",
+    ),
+    pytest.param(
+        "seedream-4-fal",
+        {"prompt": "a menu board"},
+        {
+            "prompt": "a menu board",
+            "image_size": {"width": 2048, "height": 2048},
+            "num_images": 1,
+            "max_images": 1,
+            "enable_safety_checker": True,
+        },
+        id="seedream-4-fal",
+    ),
+    pytest.param(
+        "stable-audio-2-5-fal",
+        {"prompt": "piano arpeggio"},
+        {
+            "prompt": "piano arpeggio",
+            "seconds_total": 190,
+            "num_inference_steps": 8,
+            "guidance_scale": 1,
+        },
+        id="stable-audio-2-5-fal",
+    ),
+    pytest.param(
+        "veo-3-1-image-to-video-fal",
+        {"prompt": "make it move", "image_url": IMG},
+        {
+            "prompt": "make it move",
+            "image_url": IMG,
+            "duration": "8s",
+            "resolution": "720p",
+            "generate_audio": True,
+            "aspect_ratio": "auto",
+            "auto_fix": False,
+            "safety_tolerance": "4",
+        },
+        id="veo-3-1-image-to-video-fal",
+    ),
+    pytest.param(
+        "wan-2-5-fal",
+        {"prompt": "a kite over a beach"},
+        {
+            "prompt": "a kite over a beach",
+            "aspect_ratio": "16:9",
+            "resolution": "1080p",
+            "duration": "5",
+            "enable_prompt_expansion": True,
+            "enable_safety_checker": True,
+        },
+        id="wan-2-5-fal",
+    ),
+    pytest.param(
+        "wan-2-5-i2v-replicate",
+        {"image": IMG, "prompt": "slow zoom"},
+        {
+            "image": IMG,
+            "prompt": "slow zoom",
+            "duration": 5,
+            "resolution": "720p",
+            "negative_prompt": "",
+            "enable_prompt_expansion": True,
+        },
+        id="wan-2-5-i2v-replicate",
+    ),
+]
+
+CATALOG_A_VALIDATE_EXPLICIT = [
+    pytest.param(
+        "flux-1-dev-fal",
+        {"prompt": "p", "image_size": {"width": 1920.0, "height": 1080}, "seed": 3},
+        {
+            "prompt": "p",
+            "image_size": {"width": 1920, "height": 1080},
+            **_FLUX_DEV_FAL_TAIL,
+            "seed": 3,
+            "output_format": "jpeg",
+            "acceleration": "none",
+            "enable_safety_checker": True,
+        },
+        id="flux-dev-fal-size-object-integral-float-width",
+    ),
+    pytest.param(
+        "ideogram-v3-fal",
+        {
+            "prompt": "p",
+            "image_urls": (IMG, IMG2),
+            "style": "DESIGN",
+            "rendering_speed": "TURBO",
+        },
+        {
+            "prompt": "p",
+            "image_size": "square_hd",
+            "rendering_speed": "TURBO",
+            "num_images": 1,
+            "style": "DESIGN",
+            "image_urls": [IMG, IMG2],
+            "expand_prompt": True,
+            "negative_prompt": "",
+        },
+        id="ideogram-tuple-of-style-images-becomes-list",
+    ),
+    pytest.param(
+        "seedance-1-pro-replicate",
+        {"prompt": "p", "image": IMG, "last_frame_image": IMG2, "duration": 7.0},
+        {
+            "prompt": "p",
+            "image": IMG,
+            "last_frame_image": IMG2,
+            "duration": 7,
+            "resolution": "720p",
+            "aspect_ratio": "16:9",
+            "fps": 24,
+            "camera_fixed": False,
+        },
+        id="seedance-replicate-two-frames-integral-float-duration",
+    ),
+    pytest.param(
+        "elevenlabs-sound-effects-v2-fal",
+        {"text": "boom", "duration_seconds": 12.25, "loop": True},
+        {
+            "text": "boom",
+            "duration_seconds": 12.25,
+            "prompt_influence": 0.3,
+            "loop": True,
+            "output_format": "mp3_44100_128",
+        },
+        id="sfx-fractional-duration-kept",
+    ),
+]
+
+CATALOG_A_REFUSALS = [
+    # birefnet-v2-fal
+    pytest.param("birefnet-v2-fal", {}, {"image_url"}, id="birefnet-missing-image"),
+    pytest.param(
+        "birefnet-v2-fal",
+        {"image_url": IMG, "model": "General Use (Huge)"},
+        {"model"},
+        id="birefnet-unknown-weights",
+    ),
+    pytest.param(
+        "birefnet-v2-fal",
+        {"image_url": IMG, "operating_resolution": "4096x4096"},
+        {"operating_resolution"},
+        id="birefnet-resolution-not-offered",
+    ),
+    # elevenlabs-sound-effects-v2-fal
+    pytest.param(
+        "elevenlabs-sound-effects-v2-fal",
+        {"text": "boom", "duration_seconds": 22.5},
+        {"duration_seconds"},
+        id="sfx-above-22-seconds",
+    ),
+    pytest.param(
+        "elevenlabs-sound-effects-v2-fal",
+        {"text": "boom", "duration_seconds": 0.4, "output_format": "mp3"},
+        {"duration_seconds", "output_format"},
+        id="sfx-too-short-and-bad-format",
+    ),
+    # elevenlabs-tts-turbo-2-5-fal
+    pytest.param(
+        "elevenlabs-tts-turbo-2-5-fal",
+        {"text": "hi", "speed": 1.3},
+        {"speed"},
+        id="el-fal-speed-above-1-2",
+    ),
+    pytest.param(
+        "elevenlabs-tts-turbo-2-5-fal",
+        {"text": "   ", "apply_text_normalization": "yes"},
+        {"text", "apply_text_normalization"},
+        id="el-fal-blank-text-and-bad-normalization",
+    ),
+    # flux-1-1-pro-fal
+    pytest.param(
+        "flux-1-1-pro-fal",
+        {"prompt": "p", "safety_tolerance": 2},
+        {"safety_tolerance"},
+        id="flux-pro-tolerance-is-a-string",
+    ),
+    pytest.param(
+        "flux-1-1-pro-fal",
+        {"prompt": "p", "num_images": 5, "image_size": "square_xl"},
+        {"num_images", "image_size"},
+        id="flux-pro-too-many-and-bad-preset",
+    ),
+    # flux-1-dev-fal
+    pytest.param(
+        "flux-1-dev-fal",
+        {"prompt": "p", "image_size": {"width": 1024}},
+        {"image_size.height"},
+        id="flux-dev-fal-size-without-height",
+    ),
+    pytest.param(
+        "flux-1-dev-fal",
+        {"prompt": "p", "image_size": {"width": 0, "height": 14143}},
+        {"image_size.width", "image_size.height"},
+        id="flux-dev-fal-size-out-of-bounds",
+    ),
+    pytest.param(
+        "flux-1-dev-fal",
+        {"prompt": "p", "image_size": {"width": 512, "height": 512, "depth": 3}},
+        {"image_size.depth"},
+        id="flux-dev-fal-size-unknown-key",
+    ),
+    pytest.param(
+        "flux-1-dev-fal",
+        {"prompt": "p", "num_inference_steps": 51, "acceleration": "max"},
+        {"num_inference_steps", "acceleration"},
+        id="flux-dev-fal-two-fields",
+    ),
+    # flux-dev-replicate
+    pytest.param(
+        "flux-dev-replicate",
+        {"prompt": "p", "guidance": 11, "megapixels": 1},
+        {"guidance", "megapixels"},
+        id="flux-dev-rep-guidance-and-megapixels-type",
+    ),
+    pytest.param(
+        "flux-dev-replicate",
+        {"prompt": "p", "image": "ftp://example.com/a.png"},
+        {"image"},
+        id="flux-dev-rep-image-not-http",
+    ),
+    # flux-kontext-max-fal
+    pytest.param(
+        "flux-kontext-max-fal",
+        {"image_url": IMG, "aspect_ratio": "5:4"},
+        {"prompt", "aspect_ratio"},
+        id="kontext-max-missing-prompt-bad-aspect",
+    ),
+    # flux-kontext-max-multi-fal
+    pytest.param(
+        "flux-kontext-max-multi-fal",
+        {"prompt": "p", "image_urls": []},
+        {"image_urls"},
+        id="kontext-multi-empty-list",
+    ),
+    pytest.param(
+        "flux-kontext-max-multi-fal",
+        {"prompt": "p", "image_urls": IMG},
+        {"image_urls"},
+        id="kontext-multi-string-not-list",
+    ),
+    pytest.param(
+        "flux-kontext-max-multi-fal",
+        {"prompt": "p", "image_url": IMG},
+        {"image_url", "image_urls"},
+        id="kontext-multi-single-image-field-name",
+    ),
+    # flux-kontext-pro-fal
+    pytest.param(
+        "flux-kontext-pro-fal", {"prompt": "p"}, {"image_url"}, id="kontext-no-image"
+    ),
+    pytest.param(
+        "flux-kontext-pro-fal",
+        {"prompt": "p", "image_url": IMG, "safety_tolerance": "7", "num_images": 0},
+        {"safety_tolerance", "num_images"},
+        id="kontext-pro-tolerance-7-and-zero-images",
+    ),
+    # hailuo-02-standard-image-to-video-fal
+    pytest.param(
+        "hailuo-02-standard-image-to-video-fal",
+        {"prompt": "p", "image_url": IMG, "resolution": "768p"},
+        {"resolution"},
+        id="hailuo-lower-case-p",
+    ),
+    pytest.param(
+        "hailuo-02-standard-image-to-video-fal",
+        {"prompt": "p", "image_url": IMG, "duration": "5", "end_image_url": "x.png"},
+        {"duration", "end_image_url"},
+        id="hailuo-5s-and-relative-end-image",
+    ),
+    # ideogram-upscale-fal
+    pytest.param(
+        "ideogram-upscale-fal",
+        {"image_url": IMG, "resemblance": 0},
+        {"resemblance"},
+        id="upscale-resemblance-0",
+    ),
+    pytest.param(
+        "ideogram-upscale-fal",
+        {"image_url": IMG, "detail": 101, "seed": "1"},
+        {"detail", "seed"},
+        id="upscale-detail-101-and-seed-type",
+    ),
+    # ideogram-v3-fal
+    pytest.param(
+        "ideogram-v3-fal",
+        {"prompt": "p", "rendering_speed": "FAST"},
+        {"rendering_speed"},
+        id="ideogram-unknown-speed",
+    ),
+    pytest.param(
+        "ideogram-v3-fal",
+        {"prompt": "p", "num_images": 9, "image_urls": ["not-a-url"]},
+        {"num_images", "image_urls"},
+        id="ideogram-nine-images-and-bad-style-image",
+    ),
+    pytest.param(
+        "ideogram-v3-fal",
+        {"prompt": "p", "color_palette": {"name": "EMBER"}},
+        {"color_palette"},
+        id="ideogram-color-palette-not-exposed",
+    ),
+    # imagen-4-replicate
+    pytest.param(
+        "imagen-4-replicate",
+        {"prompt": "p", "aspect_ratio": "21:9", "output_format": "webp"},
+        {"aspect_ratio", "output_format"},
+        id="imagen-bad-aspect-and-format",
+    ),
+    pytest.param(
+        "imagen-4-replicate",
+        {"prompt": "p", "num_outputs": 2},
+        {"num_outputs"},
+        id="imagen-one-image-only",
+    ),
+    # kling-2-5-turbo-pro-image-to-video-fal
+    pytest.param(
+        "kling-2-5-turbo-pro-image-to-video-fal",
+        {"prompt": "p", "image_url": IMG, "duration": "7"},
+        {"duration"},
+        id="kling-7s",
+    ),
+    pytest.param(
+        "kling-2-5-turbo-pro-image-to-video-fal",
+        {"prompt": "p", "image_url": IMG, "cfg_scale": 1.5, "duration": 5},
+        {"cfg_scale", "duration"},
+        id="kling-cfg-above-1-and-int-duration",
+    ),
+    # mmaudio-v2-fal
+    pytest.param(
+        "mmaudio-v2-fal",
+        {"prompt": "p", "duration": 31, "num_steps": 3},
+        {"duration", "num_steps"},
+        id="mmaudio-31s-and-3-steps",
+    ),
+    pytest.param("mmaudio-v2-fal", {}, {"prompt"}, id="mmaudio-missing-prompt"),
+    # seedance-1-pro-fast-fal
+    pytest.param(
+        "seedance-1-pro-fast-fal",
+        {"prompt": "p", "duration": "13", "seed": -2},
+        {"duration", "seed"},
+        id="seedance-fast-13s-and-seed-below-minus-1",
+    ),
+    pytest.param(
+        "seedance-1-pro-fast-fal",
+        {"prompt": "p", "num_frames": 100},
+        {"num_frames"},
+        id="seedance-fast-num-frames-not-exposed",
+    ),
+    # seedance-1-pro-replicate
+    pytest.param(
+        "seedance-1-pro-replicate",
+        {"prompt": "p", "duration": 2},
+        {"duration"},
+        id="seedance-rep-2s",
+    ),
+    pytest.param(
+        "seedance-1-pro-replicate",
+        {"prompt": "p", "fps": 30, "duration": "5"},
+        {"fps", "duration"},
+        id="seedance-rep-fps-30-and-string-duration",
+    ),
+    # seedream-4-fal
+    pytest.param(
+        "seedream-4-fal",
+        {"prompt": "p", "image_size": {"width": 512, "height": 2048}},
+        {"image_size.width"},
+        id="seedream-width-below-1024",
+    ),
+    pytest.param(
+        "seedream-4-fal",
+        {"prompt": "p", "image_size": "auto_8K", "max_images": 7},
+        {"image_size", "max_images"},
+        id="seedream-bad-preset-and-max-images",
+    ),
+    # stable-audio-2-5-fal
+    pytest.param(
+        "stable-audio-2-5-fal",
+        {"prompt": "p", "seconds_total": 191, "num_inference_steps": 9},
+        {"seconds_total", "num_inference_steps"},
+        id="stable-audio-191s-and-9-steps",
+    ),
+    # veo-3-1-image-to-video-fal
+    pytest.param(
+        "veo-3-1-image-to-video-fal",
+        {"prompt": "p"},
+        {"image_url"},
+        id="veo-fal-missing-image",
+    ),
+    pytest.param(
+        "veo-3-1-image-to-video-fal",
+        {"prompt": "p", "image_url": IMG, "duration": 8, "resolution": "1440p"},
+        {"duration", "resolution"},
+        id="veo-fal-int-duration-and-1440p",
+    ),
+    pytest.param(
+        "veo-3-1-image-to-video-fal",
+        {"prompt": "p", "image_url": IMG, "duration": "10s"},
+        {"duration"},
+        id="veo-fal-10s",
+    ),
+    # wan-2-5-fal
+    pytest.param(
+        "wan-2-5-fal",
+        {"prompt": "x" * 801},
+        {"prompt"},
+        id="wan-fal-prompt-above-800",
+    ),
+    pytest.param(
+        "wan-2-5-fal",
+        {"prompt": "p", "negative_prompt": "x" * 501, "duration": "8"},
+        {"negative_prompt", "duration"},
+        id="wan-fal-negative-above-500-and-8s",
+    ),
+    # wan-2-5-i2v-replicate
+    pytest.param(
+        "wan-2-5-i2v-replicate",
+        {"prompt": "p"},
+        {"image"},
+        id="wan-rep-missing-image",
+    ),
+    pytest.param(
+        "wan-2-5-i2v-replicate",
+        {"image": IMG, "prompt": "p", "duration": 7, "resolution": "4k"},
+        {"duration", "resolution"},
+        id="wan-rep-7s-and-4k",
+    ),
+    pytest.param(
+        "wan-2-5-i2v-replicate",
+        {"image": IMG, "prompt": "p", "duration": "5"},
+        {"duration"},
+        id="wan-rep-duration-is-an-int",
+    ),
+]
+
+CATALOG_A_PAYLOADS = [
+    # fal_queue: the validated inputs are the body
+    pytest.param(
+        "birefnet-v2-fal",
+        {"image_url": IMG, "model": "Portrait", "mask_only": True},
+        {
+            "image_url": IMG,
+            **_BIREFNET_DEFAULTS,
+            "model": "Portrait",
+            "mask_only": True,
+        },
+        id="birefnet-v2-fal",
+    ),
+    pytest.param(
+        "elevenlabs-sound-effects-v2-fal",
+        {"text": "thunder", "duration_seconds": 10},
+        {
+            "text": "thunder",
+            "duration_seconds": 10,
+            "prompt_influence": 0.3,
+            "loop": False,
+            "output_format": "mp3_44100_128",
+        },
+        id="elevenlabs-sound-effects-v2-fal",
+    ),
+    pytest.param(
+        "elevenlabs-tts-turbo-2-5-fal",
+        {"text": "Hola", "voice": "Aria", "language_code": "es", "previous_text": "Hi"},
+        {
+            "text": "Hola",
+            **_EL_FAL_DEFAULTS,
+            "voice": "Aria",
+            "language_code": "es",
+            "apply_text_normalization": "auto",
+            "previous_text": "Hi",
+        },
+        id="elevenlabs-tts-turbo-2-5-fal",
+    ),
+    pytest.param(
+        "flux-1-1-pro-fal",
+        {"prompt": "a lighthouse", "image_size": "square_hd", "enhance_prompt": True},
+        {
+            "prompt": "a lighthouse",
+            "image_size": "square_hd",
+            "num_images": 1,
+            "safety_tolerance": "2",
+            "enhance_prompt": True,
+            "output_format": "jpeg",
+        },
+        id="flux-1-1-pro-fal",
+    ),
+    pytest.param(
+        "flux-1-dev-fal",
+        {"prompt": "a fox", "image_size": {"width": 1920, "height": 1080}, "seed": 5},
+        {
+            "prompt": "a fox",
+            "image_size": {"width": 1920, "height": 1080},
+            **_FLUX_DEV_FAL_TAIL,
+            "seed": 5,
+            "output_format": "jpeg",
+            "acceleration": "none",
+            "enable_safety_checker": True,
+        },
+        id="flux-1-dev-fal",
+    ),
+    pytest.param(
+        "flux-kontext-max-fal",
+        {"prompt": "night", "image_url": IMG, "aspect_ratio": "9:16"},
+        {"prompt": "night", "image_url": IMG, "aspect_ratio": "9:16", **_KONTEXT_TAIL},
+        id="flux-kontext-max-fal",
+    ),
+    pytest.param(
+        "flux-kontext-max-multi-fal",
+        {"prompt": "combine", "image_urls": [IMG, IMG2, IMG3], "num_images": 2},
+        {
+            "prompt": "combine",
+            "image_urls": [IMG, IMG2, IMG3],
+            **_KONTEXT_TAIL,
+            "num_images": 2,
+        },
+        id="flux-kontext-max-multi-fal",
+    ),
+    pytest.param(
+        "flux-kontext-pro-fal",
+        {"prompt": "add a hat", "image_url": IMG, "seed": 9},
+        {
+            "prompt": "add a hat",
+            "image_url": IMG,
+            "num_images": 1,
+            "guidance_scale": 3.5,
+            "seed": 9,
+            "safety_tolerance": "2",
+            "enhance_prompt": False,
+            "output_format": "jpeg",
+        },
+        id="flux-kontext-pro-fal",
+    ),
+    pytest.param(
+        "hailuo-02-standard-image-to-video-fal",
+        {"prompt": "p", "image_url": IMG, "end_image_url": IMG2, "resolution": "512P"},
+        {
+            "prompt": "p",
+            "image_url": IMG,
+            "end_image_url": IMG2,
+            "duration": "6",
+            "resolution": "512P",
+            "prompt_optimizer": True,
+        },
+        id="hailuo-02-standard-image-to-video-fal",
+    ),
+    pytest.param(
+        "ideogram-upscale-fal",
+        {"image_url": IMG, "prompt": "sharper", "detail": 80},
+        {
+            "image_url": IMG,
+            "prompt": "sharper",
+            "resemblance": 50,
+            "detail": 80,
+            "expand_prompt": False,
+        },
+        id="ideogram-upscale-fal",
+    ),
+    pytest.param(
+        "ideogram-v3-fal",
+        {
+            "prompt": "p",
+            "image_size": {"width": 1280, "height": 720},
+            "style_codes": ["AB12CD34"],
+            "num_images": 2,
+        },
+        {
+            "prompt": "p",
+            "image_size": {"width": 1280, "height": 720},
+            "rendering_speed": "BALANCED",
+            "num_images": 2,
+            "style_codes": ["AB12CD34"],
+            "expand_prompt": True,
+            "negative_prompt": "",
+        },
+        id="ideogram-v3-fal",
+    ),
+    pytest.param(
+        "kling-2-5-turbo-pro-image-to-video-fal",
+        {"prompt": "p", "image_url": IMG, "tail_image_url": IMG2, "duration": "10"},
+        {
+            "prompt": "p",
+            "image_url": IMG,
+            "tail_image_url": IMG2,
+            "duration": "10",
+            "negative_prompt": "blur, distort, and low quality",
+            "cfg_scale": 0.5,
+        },
+        id="kling-2-5-turbo-pro-image-to-video-fal",
+    ),
+    pytest.param(
+        "mmaudio-v2-fal",
+        {"prompt": "birdsong", "duration": 12.5, "seed": 1},
+        {
+            "prompt": "birdsong",
+            "duration": 12.5,
+            "negative_prompt": "",
+            "num_steps": 25,
+            "cfg_strength": 4.5,
+            "mask_away_clip": False,
+            "seed": 1,
+        },
+        id="mmaudio-v2-fal",
+    ),
+    pytest.param(
+        "seedance-1-pro-fast-fal",
+        {"prompt": "waves", "resolution": "480p", "duration": "12", "seed": -1},
+        {
+            "prompt": "waves",
+            "aspect_ratio": "16:9",
+            "resolution": "480p",
+            "duration": "12",
+            "camera_fixed": False,
+            "seed": -1,
+            "enable_safety_checker": True,
+        },
+        id="seedance-1-pro-fast-fal",
+    ),
+    pytest.param(
+        "seedream-4-fal",
+        {"prompt": "p", "image_size": "auto_2K", "num_images": 2, "max_images": 3},
+        {
+            "prompt": "p",
+            "image_size": "auto_2K",
+            "num_images": 2,
+            "max_images": 3,
+            "enable_safety_checker": True,
+        },
+        id="seedream-4-fal",
+    ),
+    pytest.param(
+        "stable-audio-2-5-fal",
+        {"prompt": "lofi beat", "seconds_total": 30},
+        {
+            "prompt": "lofi beat",
+            "seconds_total": 30,
+            "num_inference_steps": 8,
+            "guidance_scale": 1,
+        },
+        id="stable-audio-2-5-fal",
+    ),
+    pytest.param(
+        "veo-3-1-image-to-video-fal",
+        {
+            "prompt": "p",
+            "image_url": IMG,
+            "resolution": "4k",
+            "generate_audio": False,
+            "negative_prompt": "text",
+        },
+        {
+            "prompt": "p",
+            "image_url": IMG,
+            "duration": "8s",
+            "resolution": "4k",
+            "generate_audio": False,
+            "aspect_ratio": "auto",
+            "negative_prompt": "text",
+            "auto_fix": False,
+            "safety_tolerance": "4",
+        },
+        id="veo-3-1-image-to-video-fal",
+    ),
+    pytest.param(
+        "wan-2-5-fal",
+        {"prompt": "p", "audio_url": "https://example.com/a.mp3", "duration": "10"},
+        {
+            "prompt": "p",
+            "aspect_ratio": "16:9",
+            "resolution": "1080p",
+            "duration": "10",
+            "audio_url": "https://example.com/a.mp3",
+            "enable_prompt_expansion": True,
+            "enable_safety_checker": True,
+        },
+        id="wan-2-5-fal",
+    ),
+    # replicate: {"input": {...}}
+    pytest.param(
+        "flux-dev-replicate",
+        {"prompt": "a gateau", "image": IMG, "num_outputs": 2},
+        {
+            "input": {
+                "prompt": "a gateau",
+                **_FLUX_DEV_REPLICATE_DEFAULTS,
+                "num_outputs": 2,
+                "image": IMG,
+            }
+        },
+        id="flux-dev-replicate",
+    ),
+    pytest.param(
+        "imagen-4-replicate",
+        {"prompt": "a red panda", "aspect_ratio": "16:9"},
+        {
+            "input": {
+                "prompt": "a red panda",
+                "aspect_ratio": "16:9",
+                "safety_filter_level": "block_only_high",
+                "output_format": "jpg",
+            }
+        },
+        id="imagen-4-replicate",
+    ),
+    pytest.param(
+        "seedance-1-pro-replicate",
+        {"prompt": "p", "image": IMG, "resolution": "1080p", "duration": 10},
+        {
+            "input": {
+                "prompt": "p",
+                "image": IMG,
+                "duration": 10,
+                "resolution": "1080p",
+                "aspect_ratio": "16:9",
+                "fps": 24,
+                "camera_fixed": False,
+            }
+        },
+        id="seedance-1-pro-replicate",
+    ),
+    pytest.param(
+        "wan-2-5-i2v-replicate",
+        {"image": IMG, "prompt": "zoom", "duration": 10, "seed": 4},
+        {
+            "input": {
+                "image": IMG,
+                "prompt": "zoom",
+                "duration": 10,
+                "resolution": "720p",
+                "negative_prompt": "",
+                "enable_prompt_expansion": True,
+                "seed": 4,
+            }
+        },
+        id="wan-2-5-i2v-replicate",
+    ),
+]
+
+CATALOG_A_COSTS = [
+    # flat prices
+    pytest.param("birefnet-v2-fal", {"image_url": IMG}, "0.10", id="birefnet"),
+    pytest.param("ideogram-upscale-fal", {"image_url": IMG}, "6.00", id="ig-upscale"),
+    pytest.param(
+        "imagen-4-replicate",
+        {"prompt": "p", "aspect_ratio": "9:16"},
+        "4.00",
+        id="imagen",
+    ),
+    pytest.param(
+        "stable-audio-2-5-fal",
+        {"prompt": "p", "seconds_total": 1},
+        "20.00",
+        id="stable-audio-any-length",
+    ),
+    # flux-1-dev-fal: 2.5 x megapixels rounded up per image x num_images
+    pytest.param("flux-1-dev-fal", {"prompt": "p"}, "2.50", id="flux-dev-default"),
+    pytest.param(
+        "flux-1-dev-fal",
+        {"prompt": "p", "image_size": "square_hd", "num_images": 4},
+        "20.00",  # 1024x1024 = 1.048576 MP -> 2; 2.5 x 2 x 4
+        id="flux-dev-square-hd-x4",
+    ),
+    pytest.param(
+        "flux-1-dev-fal",
+        {"prompt": "p", "image_size": "portrait_16_9"},
+        "2.50",  # 576x1024 = 0.589824 MP -> 1
+        id="flux-dev-portrait-16-9",
+    ),
+    pytest.param(
+        "flux-1-dev-fal",
+        {"prompt": "p", "image_size": {"width": 1920, "height": 1080}, "num_images": 2},
+        "15.00",  # 2.0736 MP -> 3; 2.5 x 3 x 2
+        id="flux-dev-1080p-object-x2",
+    ),
+    pytest.param(
+        "flux-1-dev-fal",
+        {"prompt": "p", "image_size": {"width": 1000, "height": 1000}},
+        "2.50",  # exactly 1 MP stays 1
+        id="flux-dev-exactly-one-megapixel",
+    ),
+    pytest.param(
+        "flux-1-dev-fal",
+        {"prompt": "p", "image_size": {"width": 1001, "height": 1000}},
+        "5.00",  # 1.001 MP -> 2
+        id="flux-dev-just-over-one-megapixel",
+    ),
+    # flux-1-1-pro-fal: 4 x megapixels rounded up x num_images
+    pytest.param("flux-1-1-pro-fal", {"prompt": "p"}, "4.00", id="flux-pro-default"),
+    pytest.param(
+        "flux-1-1-pro-fal",
+        {"prompt": "p", "image_size": "square_hd"},
+        "8.00",
+        id="flux-pro-square-hd",
+    ),
+    pytest.param(
+        "flux-1-1-pro-fal",
+        {"prompt": "p", "image_size": {"width": 2048, "height": 2048}, "num_images": 2},
+        "40.00",  # 4.194304 MP -> 5; 4 x 5 x 2
+        id="flux-pro-2k-square-x2",
+    ),
+    # ideogram-v3-fal: rendering_speed {TURBO 3, BALANCED 6, QUALITY 9} x num_images
+    pytest.param("ideogram-v3-fal", {"prompt": "p"}, "6.00", id="ideogram-default"),
+    pytest.param(
+        "ideogram-v3-fal",
+        {"prompt": "p", "rendering_speed": "TURBO", "num_images": 8},
+        "24.00",
+        id="ideogram-turbo-x8",
+    ),
+    pytest.param(
+        "ideogram-v3-fal",
+        {"prompt": "p", "rendering_speed": "QUALITY", "num_images": 2},
+        "18.00",
+        id="ideogram-quality-x2",
+    ),
+    # seedream-4-fal: 3 x num_images x max_images (upper bound)
+    pytest.param("seedream-4-fal", {"prompt": "p"}, "3.00", id="seedream-default"),
+    pytest.param(
+        "seedream-4-fal",
+        {"prompt": "p", "num_images": 2, "max_images": 3},
+        "18.00",
+        id="seedream-2x3",
+    ),
+    pytest.param(
+        "seedream-4-fal",
+        {"prompt": "p", "num_images": 6, "max_images": 6, "image_size": "auto_4K"},
+        "108.00",
+        id="seedream-6x6",
+    ),
+    # flux-dev-replicate: 2.5 x num_outputs
+    pytest.param("flux-dev-replicate", {"prompt": "p"}, "2.50", id="flux-dev-rep"),
+    pytest.param(
+        "flux-dev-replicate",
+        {"prompt": "p", "num_outputs": 4, "megapixels": "0.25"},
+        "10.00",
+        id="flux-dev-rep-x4",
+    ),
+    # kontext: 4 (pro) or 8 (max, multi) x num_images
+    pytest.param(
+        "flux-kontext-pro-fal",
+        {"prompt": "p", "image_url": IMG},
+        "4.00",
+        id="kontext-pro",
+    ),
+    pytest.param(
+        "flux-kontext-pro-fal",
+        {"prompt": "p", "image_url": IMG, "num_images": 3},
+        "12.00",
+        id="kontext-pro-x3",
+    ),
+    pytest.param(
+        "flux-kontext-max-fal",
+        {"prompt": "p", "image_url": IMG, "num_images": 4},
+        "32.00",
+        id="kontext-max-x4",
+    ),
+    pytest.param(
+        "flux-kontext-max-multi-fal",
+        {"prompt": "p", "image_urls": [IMG, IMG2, IMG3]},
+        "8.00",
+        id="kontext-multi-three-sources",
+    ),
+    pytest.param(
+        "flux-kontext-max-multi-fal",
+        {"prompt": "p", "image_urls": [IMG], "num_images": 2},
+        "16.00",
+        id="kontext-multi-x2",
+    ),
+    # veo-3-1-image-to-video-fal: table (resolution, audio) per second x seconds
+    pytest.param(
+        "veo-3-1-image-to-video-fal",
+        {"prompt": "p", "image_url": IMG},
+        "320.00",  # 40 x 8
+        id="veo-fal-default",
+    ),
+    pytest.param(
+        "veo-3-1-image-to-video-fal",
+        {
+            "prompt": "p",
+            "image_url": IMG,
+            "duration": "4s",
+            "resolution": "1080p",
+            "generate_audio": False,
+        },
+        "80.00",  # 20 x 4
+        id="veo-fal-4s-1080p-silent",
+    ),
+    pytest.param(
+        "veo-3-1-image-to-video-fal",
+        {"prompt": "p", "image_url": IMG, "duration": "6s", "resolution": "4k"},
+        "360.00",  # 60 x 6
+        id="veo-fal-6s-4k-audio",
+    ),
+    pytest.param(
+        "veo-3-1-image-to-video-fal",
+        {"prompt": "p", "image_url": IMG, "resolution": "4k", "generate_audio": False},
+        "320.00",  # 40 x 8
+        id="veo-fal-8s-4k-silent",
+    ),
+    # kling: 7 x seconds
+    pytest.param(
+        "kling-2-5-turbo-pro-image-to-video-fal",
+        {"prompt": "p", "image_url": IMG},
+        "35.00",
+        id="kling-5s",
+    ),
+    pytest.param(
+        "kling-2-5-turbo-pro-image-to-video-fal",
+        {"prompt": "p", "image_url": IMG, "duration": "10", "tail_image_url": IMG2},
+        "70.00",
+        id="kling-10s",
+    ),
+    # seedance-1-pro-fast-fal: {480p 0.972, 720p 2.0592, 1080p 4.896} x seconds
+    pytest.param(
+        "seedance-1-pro-fast-fal", {"prompt": "p"}, "24.48", id="sd-fast-default"
+    ),
+    pytest.param(
+        "seedance-1-pro-fast-fal",
+        {"prompt": "p", "resolution": "480p", "duration": "2"},
+        "1.94",  # 1.944
+        id="sd-fast-480p-2s",
+    ),
+    pytest.param(
+        "seedance-1-pro-fast-fal",
+        {"prompt": "p", "resolution": "720p", "duration": "12"},
+        "24.71",  # 24.7104
+        id="sd-fast-720p-12s",
+    ),
+    pytest.param(
+        "seedance-1-pro-fast-fal",
+        {"prompt": "p", "resolution": "720p", "duration": "7"},
+        "14.41",  # 14.4144
+        id="sd-fast-720p-7s",
+    ),
+    pytest.param(
+        "seedance-1-pro-fast-fal",
+        {"prompt": "p", "duration": "12"},
+        "58.75",  # 58.752
+        id="sd-fast-1080p-12s",
+    ),
+    # hailuo: {512P 1.7, 768P 4.5} x seconds
+    pytest.param(
+        "hailuo-02-standard-image-to-video-fal",
+        {"prompt": "p", "image_url": IMG},
+        "27.00",
+        id="hailuo-default",
+    ),
+    pytest.param(
+        "hailuo-02-standard-image-to-video-fal",
+        {"prompt": "p", "image_url": IMG, "duration": "10"},
+        "45.00",
+        id="hailuo-768p-10s",
+    ),
+    pytest.param(
+        "hailuo-02-standard-image-to-video-fal",
+        {"prompt": "p", "image_url": IMG, "resolution": "512P"},
+        "10.20",
+        id="hailuo-512p-6s",
+    ),
+    pytest.param(
+        "hailuo-02-standard-image-to-video-fal",
+        {"prompt": "p", "image_url": IMG, "resolution": "512P", "duration": "10"},
+        "17.00",
+        id="hailuo-512p-10s",
+    ),
+    # wan-2-5-fal: {480p 5, 720p 10, 1080p 15} x seconds
+    pytest.param("wan-2-5-fal", {"prompt": "p"}, "75.00", id="wan-fal-default"),
+    pytest.param(
+        "wan-2-5-fal",
+        {"prompt": "p", "resolution": "480p"},
+        "25.00",
+        id="wan-fal-480p-5s",
+    ),
+    pytest.param(
+        "wan-2-5-fal",
+        {"prompt": "p", "resolution": "720p", "duration": "10"},
+        "100.00",
+        id="wan-fal-720p-10s",
+    ),
+    # seedance-1-pro-replicate: {480p 3, 720p 6, 1080p 15} x seconds
+    pytest.param(
+        "seedance-1-pro-replicate", {"prompt": "p"}, "30.00", id="sd-rep-default"
+    ),
+    pytest.param(
+        "seedance-1-pro-replicate",
+        {"prompt": "p", "resolution": "480p", "duration": 3},
+        "9.00",
+        id="sd-rep-480p-3s",
+    ),
+    pytest.param(
+        "seedance-1-pro-replicate",
+        {"prompt": "p", "resolution": "1080p", "duration": 12},
+        "180.00",
+        id="sd-rep-1080p-12s",
+    ),
+    pytest.param(
+        "seedance-1-pro-replicate",
+        {"prompt": "p", "duration": 7, "image": IMG},
+        "42.00",
+        id="sd-rep-720p-7s",
+    ),
+    # wan-2-5-i2v-replicate: {480p 5, 720p 10, 1080p 15} x seconds
+    pytest.param(
+        "wan-2-5-i2v-replicate",
+        {"image": IMG, "prompt": "p"},
+        "50.00",
+        id="wan-rep-default",
+    ),
+    pytest.param(
+        "wan-2-5-i2v-replicate",
+        {"image": IMG, "prompt": "p", "resolution": "1080p", "duration": 10},
+        "150.00",
+        id="wan-rep-1080p-10s",
+    ),
+    pytest.param(
+        "wan-2-5-i2v-replicate",
+        {"image": IMG, "prompt": "p", "resolution": "480p"},
+        "25.00",
+        id="wan-rep-480p-5s",
+    ),
+    # elevenlabs-sound-effects-v2-fal: 0.2 x duration_seconds (default 5)
+    pytest.param(
+        "elevenlabs-sound-effects-v2-fal", {"text": "boom"}, "1.00", id="sfx-default"
+    ),
+    pytest.param(
+        "elevenlabs-sound-effects-v2-fal",
+        {"text": "boom", "duration_seconds": 22},
+        "4.40",
+        id="sfx-22s",
+    ),
+    pytest.param(
+        "elevenlabs-sound-effects-v2-fal",
+        {"text": "boom", "duration_seconds": 0.5},
+        "0.10",
+        id="sfx-half-second",
+    ),
+    pytest.param(
+        "elevenlabs-sound-effects-v2-fal",
+        {"text": "boom", "duration_seconds": 7.3},
+        "1.46",
+        id="sfx-7-3s",
+    ),
+    pytest.param(
+        "elevenlabs-sound-effects-v2-fal",
+        {"text": "boom", "duration_seconds": 12.25},
+        "2.45",
+        id="sfx-12-25s",
+    ),
+    # elevenlabs-tts-turbo-2-5-fal: 5 per 1,000 characters of text, pro rata
+    pytest.param(
+        "elevenlabs-tts-turbo-2-5-fal",
+        {"text": "Hello there"},
+        "0.06",  # 5 x 11 / 1000 = 0.055, half-up
+        id="el-fal-11-chars",
+    ),
+    pytest.param(
+        "elevenlabs-tts-turbo-2-5-fal",
+        {"text": "a" * 1000, "speed": 1.2},
+        "5.00",
+        id="el-fal-1000-chars",
+    ),
+    pytest.param(
+        "elevenlabs-tts-turbo-2-5-fal",
+        {"text": "a" * 1001},
+        "5.01",  # 5.005
+        id="el-fal-1001-chars",
+    ),
+    pytest.param(
+        "elevenlabs-tts-turbo-2-5-fal",
+        {"text": "é" * 2500},
+        "12.50",  # characters, not bytes
+        id="el-fal-2500-accented-chars",
+    ),
+    # mmaudio-v2-fal: 0.1 x duration (default 8)
+    pytest.param("mmaudio-v2-fal", {"prompt": "p"}, "0.80", id="mmaudio-default"),
+    pytest.param(
+        "mmaudio-v2-fal", {"prompt": "p", "duration": 30}, "3.00", id="mmaudio-30s"
+    ),
+    pytest.param(
+        "mmaudio-v2-fal", {"prompt": "p", "duration": 12.5}, "1.25", id="mmaudio-12-5s"
+    ),
+    pytest.param(
+        "mmaudio-v2-fal", {"prompt": "p", "duration": 1}, "0.10", id="mmaudio-1s"
+    ),
+]
+
+
 # --- the catalog as a whole ------------------------------------------------------
 
 
 def test_every_registry_entry_loads_under_its_own_id() -> None:
     listed = modelvault.list_models()
-    assert {info.id for info in listed} == CATALOG_IDS, (
+    assert {info.id for info in listed} == CATALOG_IDS | CATALOG_A_IDS, (
         "the catalog changed: add the new model's cases to this file"
     )
     for info in listed:
@@ -284,12 +1615,13 @@ VALIDATE_MINIMAL = [
         {"files_url": [IMG], **_GPT4O_DEFAULTS},
         id="chatgpt-4o-image-edit",
     ),
+    *CATALOG_A_VALIDATE_MINIMAL,
 ]
 
 
 def test_validate_tables_cover_the_whole_catalog() -> None:
     for table in (VALIDATE_MINIMAL, PAYLOADS, COSTS, REFUSALS):
-        assert {case.values[0] for case in table} == CATALOG_IDS
+        assert {case.values[0] for case in table} == CATALOG_IDS | CATALOG_A_IDS
 
 
 @pytest.mark.parametrize(("model_id", "inputs", "expected"), VALIDATE_MINIMAL)
@@ -362,6 +1694,7 @@ VALIDATE_EXPLICIT = [
         },
         id="seedance-i2v-order-9-end-image-last",
     ),
+    *CATALOG_A_VALIDATE_EXPLICIT,
 ]
 
 
@@ -719,6 +2052,7 @@ REFUSALS = [
         {"files_url"},
         id="gpt4o-edit-six-images",
     ),
+    *CATALOG_A_REFUSALS,
 ]
 
 
@@ -998,6 +2332,7 @@ PAYLOADS = [
         },
         id="chatgpt-4o-image-edit",
     ),
+    *CATALOG_A_PAYLOADS,
 ]
 
 
@@ -1190,6 +2525,7 @@ COSTS = [
         "6.00",
         id="gpt4o-edit-2",
     ),
+    *CATALOG_A_COSTS,
 ]
 
 

@@ -51,16 +51,37 @@ def _required_filled(schema: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _choices(prop: Mapping[str, Any]) -> list[Any]:
+    """Every value of a priced input with a fixed set of values."""
+    if prop["type"] == "boolean":
+        return [False, True]
+    if prop["type"] == "object":
+        return list(prop["x-presets"])
+    return list(prop["enum"])
+
+
 @pytest.mark.parametrize("model_id", MODEL_IDS)
 def test_list_price_is_what_the_model_file_charges(model_id: str) -> None:
     module = modelvault.get(model_id)
     found = price(module.MODEL_CONFIG, module.SCHEMA)
     inputs = _required_filled(module.SCHEMA)
-    assert found.default == module.calculate_cost(inputs)
     cost = module.MODEL_CONFIG["cost"]
     props = module.SCHEMA["properties"]
-    choices = [[(p, v) for v in props[p]["enum"]] for p in cost["multipliers"]]
+    per_text = cost.get("per_characters")
+    if per_text is not None:  # listed per block of text: price one block's worth
+        inputs[per_text["input"]] = "a" * int(per_text["per"])
+    assert found.default == module.calculate_cost(inputs)
+    priced = [*cost["multipliers"], *(cost.get("table") or {}).get("inputs", [])]
     units = {p: props[p].get("minimum", 1) for p in cost["per_unit"]}
+    seconds = cost.get("per_second")
+    if seconds is not None and "enum" in props[seconds]:
+        priced.append(seconds)
+    elif seconds is not None:
+        units[seconds] = props[seconds].get("minimum", 1)
+    sized = (cost.get("per_megapixel") or {}).get("input")
+    if sized is not None:
+        priced.append(sized)
+    choices = [[(p, v) for v in _choices(props[p])] for p in dict.fromkeys(priced)]
     cheapest = min(
         module.calculate_cost({**inputs, **dict(combo), **units})
         for combo in itertools.product(*choices)
