@@ -133,6 +133,10 @@ def _catalog_copy(tmp_path: Path) -> Path:
     shutil.copytree(
         REPO_ROOT / "models", root / "models", ignore=shutil.ignore_patterns("__py*")
     )
+    # the stored provider schemas and accepted drift README's import/drift use
+    shutil.copytree(REPO_ROOT / "tests" / "data", root / "tests" / "data")
+    (root / "generator").mkdir()
+    shutil.copy2(REPO_ROOT / "generator" / "drift_accepted.json", root / "generator")
     spec = _blocks("yaml")[0][1]  # the first YAML block is the spec `new` takes
     spec = re.sub(r"^id: \S+", f"id: {EXAMPLE_ID}", spec, count=1, flags=re.M)
     (root / "my-model.yaml").write_text(spec, "utf-8")
