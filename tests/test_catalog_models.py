@@ -32,7 +32,9 @@ CATALOG_IDS = {
     "google-imagen-4-fast",
     "google-veo-3-1-fast",
     "google-veo-3-1-fast-image-to-video",
+    "google-veo-3-1-fast-reference-to-video",
     "google-veo-3-1-hq",
+    "google-veo-3-1-hq-image-to-video",
     "hailuo-02-standard-image-to-video",
     "ideogram-v3-edit",
     "ideogram-v3-text-to-image",
@@ -418,6 +420,19 @@ VALIDATE_MINIMAL = [
             "enable_prompt_expansion": True,
         },
         id="wan-2-5-text-to-video",
+    ),
+    # --- catalog-b: kie Veo 3.1 ---------------------------------------------------
+    pytest.param(
+        "google-veo-3-1-fast-reference-to-video",
+        {"prompt": "the cat walks in", "image_urls": [IMG]},
+        {"prompt": "the cat walks in", "image_urls": [IMG], **_VEO_DEFAULTS},
+        id="google-veo-3-1-fast-reference-to-video",
+    ),
+    pytest.param(
+        "google-veo-3-1-hq-image-to-video",
+        {"prompt": "make it move", "image_urls": [IMG]},
+        {"prompt": "make it move", "image_urls": [IMG], **_VEO_DEFAULTS},
+        id="google-veo-3-1-hq-image-to-video",
     ),
 ]
 
@@ -1080,6 +1095,31 @@ REFUSALS = [
         {"seed"},
         id="wan-t2v-fractional-seed",
     ),
+    # --- catalog-b: kie Veo 3.1 ---------------------------------------------------
+    pytest.param(
+        "google-veo-3-1-fast-reference-to-video",
+        {"prompt": "p", "image_urls": [IMG, IMG2, IMG, IMG2]},
+        {"image_urls"},
+        id="veo-ref-four-images",
+    ),
+    pytest.param(
+        "google-veo-3-1-fast-reference-to-video",
+        {"prompt": "p", "image_urls": [IMG], "aspect_ratio": "Auto"},
+        {"aspect_ratio"},
+        id="veo-ref-no-auto-aspect",
+    ),
+    pytest.param(
+        "google-veo-3-1-hq-image-to-video",
+        {"prompt": "p"},
+        {"image_urls"},
+        id="veo-hq-i2v-missing-images",
+    ),
+    pytest.param(
+        "google-veo-3-1-hq-image-to-video",
+        {"prompt": "p", "image_urls": [IMG, IMG2, IMG], "seed": 100000},
+        {"image_urls", "seed"},
+        id="veo-hq-i2v-three-images-and-seed-above-99999",
+    ),
 ]
 
 
@@ -1531,6 +1571,36 @@ PAYLOADS = [
         },
         id="wan-2-5-text-to-video",
     ),
+    # --- catalog-b: kie Veo 3.1 (flat body, generationType constant) --------------
+    pytest.param(
+        "google-veo-3-1-fast-reference-to-video",
+        {"prompt": "p", "image_urls": [IMG, IMG2], "aspect_ratio": "9:16"},
+        {
+            "model": "veo3_fast",
+            "prompt": "p",
+            "imageUrls": [IMG, IMG2],
+            "aspect_ratio": "9:16",
+            "enableTranslation": True,
+            "enableFallback": False,
+            "generationType": "REFERENCE_2_VIDEO",
+        },
+        id="google-veo-3-1-fast-reference-to-video",
+    ),
+    pytest.param(
+        "google-veo-3-1-hq-image-to-video",
+        {"prompt": "p", "image_urls": [IMG, IMG2], "seed": 54321},
+        {
+            "model": "veo3",
+            "prompt": "p",
+            "imageUrls": [IMG, IMG2],
+            "aspect_ratio": "16:9",
+            "seeds": 54321,
+            "enableTranslation": True,
+            "enableFallback": False,
+            "generationType": "FIRST_AND_LAST_FRAMES_2_VIDEO",
+        },
+        id="google-veo-3-1-hq-image-to-video",
+    ),
 ]
 
 
@@ -1884,6 +1954,25 @@ COSTS = [
         {"prompt": "p", "image_url": IMG},
         "50.00",
         id="wan-i2v-default",
+    ),
+    # --- catalog-b: kie Veo 3.1: flat per generation ------------------------------
+    pytest.param(
+        "google-veo-3-1-fast-reference-to-video",
+        {"prompt": "p", "image_urls": [IMG, IMG2, IMG]},
+        "30.00",
+        id="veo-ref-three-images",
+    ),
+    pytest.param(
+        "google-veo-3-1-hq-image-to-video",
+        {"prompt": "p", "image_urls": [IMG]},
+        "125.00",
+        id="veo-hq-i2v-one-frame",
+    ),
+    pytest.param(
+        "google-veo-3-1-hq-image-to-video",
+        {"prompt": "p", "image_urls": [IMG, IMG2], "aspect_ratio": "9:16"},
+        "125.00",
+        id="veo-hq-i2v-two-frames",
     ),
 ]
 
