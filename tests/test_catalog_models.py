@@ -25,6 +25,7 @@ CATALOG_IDS = {
     "elevenlabs-sound-effect-v2",
     "elevenlabs-tts-multilingual-v2",
     "elevenlabs-tts-turbo-2-5",
+    "flux-1-kontext-pro-runware",
     "flux-1-schnell-fal",
     "flux-1-schnell-runware",
     "flux-schnell-replicate",
@@ -33,6 +34,7 @@ CATALOG_IDS = {
     "google-veo-3-1-fast",
     "google-veo-3-1-fast-image-to-video",
     "google-veo-3-1-fast-reference-to-video",
+    "google-veo-3-1-fast-runware",
     "google-veo-3-1-hq",
     "google-veo-3-1-hq-image-to-video",
     "hailuo-02-standard-image-to-video",
@@ -50,6 +52,7 @@ CATALOG_IDS = {
     "seedance-v1-lite",
     "seedance-v1-lite-image-to-video",
     "seedance-v1-lite-image-to-video-fal",
+    "seedream-4-0-runware",
     "topaz-image-upscale",
     "wan-2-5-image-to-video",
     "wan-2-5-text-to-video",
@@ -433,6 +436,25 @@ VALIDATE_MINIMAL = [
         {"prompt": "make it move", "image_urls": [IMG]},
         {"prompt": "make it move", "image_urls": [IMG], **_VEO_DEFAULTS},
         id="google-veo-3-1-hq-image-to-video",
+    ),
+    # --- catalog-b: Runware ------------------------------------------------------
+    pytest.param(
+        "flux-1-kontext-pro-runware",
+        {"prompt": "a red fox"},
+        {"prompt": "a red fox", "width": 1024, "height": 1024, "number_results": 1},
+        id="flux-1-kontext-pro-runware",
+    ),
+    pytest.param(
+        "google-veo-3-1-fast-runware",
+        {"prompt": "waves at dusk"},
+        {"prompt": "waves at dusk", "duration": 8, "width": 1280, "height": 720},
+        id="google-veo-3-1-fast-runware",
+    ),
+    pytest.param(
+        "seedream-4-0-runware",
+        {"prompt": "a red fox"},
+        {"prompt": "a red fox", "width": 1024, "height": 1024, "number_results": 1},
+        id="seedream-4-0-runware",
     ),
 ]
 
@@ -1120,6 +1142,76 @@ REFUSALS = [
         {"image_urls", "seed"},
         id="veo-hq-i2v-three-images-and-seed-above-99999",
     ),
+    # --- catalog-b: Runware ------------------------------------------------------
+    # flux-1-kontext-pro-runware: sides 672-1568, multiples of 16, ~1 MP
+    pytest.param(
+        "flux-1-kontext-pro-runware",
+        {"prompt": "p", "width": 1568, "height": 1568},
+        {"width, height"},
+        id="kontext-above-max-product",
+    ),
+    pytest.param(
+        "flux-1-kontext-pro-runware",
+        {"prompt": "p", "width": 1024, "height": 1040},
+        {"width, height"},
+        id="kontext-just-above-1568x672",
+    ),
+    pytest.param(
+        "flux-1-kontext-pro-runware",
+        {"prompt": "p", "width": 512, "height": 2048},
+        {"width", "height"},
+        id="kontext-sides-out-of-range",
+    ),
+    pytest.param(
+        "flux-1-kontext-pro-runware",
+        {"prompt": "p", "width": 1020},
+        {"width"},
+        id="kontext-width-not-multiple-of-16",
+    ),
+    # google-veo-3-1-fast-runware
+    pytest.param(
+        "google-veo-3-1-fast-runware",
+        {"prompt": "p", "duration": 7},
+        {"duration"},
+        id="veo-rw-duration-7-needs-a-video",
+    ),
+    pytest.param(
+        "google-veo-3-1-fast-runware",
+        {"prompt": "p", "duration": "8"},
+        {"duration"},
+        id="veo-rw-duration-is-an-int",
+    ),
+    pytest.param(
+        "google-veo-3-1-fast-runware",
+        {"prompt": "p", "width": 720, "height": 1080},
+        {"width, height"},
+        id="veo-rw-below-720p",
+    ),
+    pytest.param(
+        "google-veo-3-1-fast-runware",
+        {"prompt": "p", "width": 3840, "height": 2160},
+        {"width", "height"},
+        id="veo-rw-4k-not-offered",
+    ),
+    # seedream-4-0-runware: sides 1024-6048, multiples of 16, 1K..4K pixels
+    pytest.param(
+        "seedream-4-0-runware",
+        {"prompt": "p", "width": 4096, "height": 4608},
+        {"width, height"},
+        id="seedream-above-4k-pixels",
+    ),
+    pytest.param(
+        "seedream-4-0-runware",
+        {"prompt": "p", "width": 1030},
+        {"width"},
+        id="seedream-width-not-multiple-of-16",
+    ),
+    pytest.param(
+        "seedream-4-0-runware",
+        {"prompt": "p", "height": 1008, "number_results": 5},
+        {"height", "number_results"},
+        id="seedream-height-below-1024-and-five-images",
+    ),
 ]
 
 
@@ -1601,6 +1693,64 @@ PAYLOADS = [
         },
         id="google-veo-3-1-hq-image-to-video",
     ),
+    # --- catalog-b: Runware ------------------------------------------------------
+    pytest.param(
+        "flux-1-kontext-pro-runware",
+        {"prompt": "a fox", "width": 1392, "height": 752},
+        [
+            {
+                "model": "bfl:3@1",
+                "deliveryMethod": "async",
+                "positivePrompt": "a fox",
+                "width": 1392,
+                "height": 752,
+                "numberResults": 1,
+                **_RUNWARE_IMAGE_CONSTANTS,
+            }
+        ],
+        id="flux-1-kontext-pro-runware",
+    ),
+    pytest.param(
+        "google-veo-3-1-fast-runware",
+        {"prompt": "waves", "duration": 4, "width": 1080, "height": 1920, "seed": 5},
+        [
+            {
+                "model": "google:3@3",
+                "deliveryMethod": "async",
+                "positivePrompt": "waves",
+                "duration": 4,
+                "width": 1080,
+                "height": 1920,
+                "seed": 5,
+                **_RUNWARE_VIDEO_CONSTANTS,
+                "providerSettings": {"google": {"generateAudio": True}},
+            }
+        ],
+        id="google-veo-3-1-fast-runware",
+    ),
+    pytest.param(
+        "seedream-4-0-runware",
+        {
+            "prompt": "a fox",
+            "width": 2560,
+            "height": 1440,
+            "number_results": 2,
+            "seed": 11,
+        },
+        [
+            {
+                "model": "bytedance:5@0",
+                "deliveryMethod": "async",
+                "positivePrompt": "a fox",
+                "width": 2560,
+                "height": 1440,
+                "numberResults": 2,
+                "seed": 11,
+                **_RUNWARE_IMAGE_CONSTANTS,
+            }
+        ],
+        id="seedream-4-0-runware",
+    ),
 ]
 
 
@@ -1973,6 +2123,41 @@ COSTS = [
         {"prompt": "p", "image_urls": [IMG, IMG2], "aspect_ratio": "9:16"},
         "125.00",
         id="veo-hq-i2v-two-frames",
+    ),
+    # --- catalog-b: Runware ------------------------------------------------------
+    # flux-1-kontext-pro-runware: 4 x number_results
+    pytest.param(
+        "flux-1-kontext-pro-runware", {"prompt": "p"}, "4.00", id="kontext-rw-1"
+    ),
+    pytest.param(
+        "flux-1-kontext-pro-runware",
+        {"prompt": "p", "number_results": 3, "width": 672, "height": 1568},
+        "12.00",
+        id="kontext-rw-3",
+    ),
+    # google-veo-3-1-fast-runware: 15 per second (audio on)
+    pytest.param(
+        "google-veo-3-1-fast-runware", {"prompt": "p"}, "120.00", id="veo-rw-8s"
+    ),
+    pytest.param(
+        "google-veo-3-1-fast-runware",
+        {"prompt": "p", "duration": 4},
+        "60.00",
+        id="veo-rw-4s",
+    ),
+    pytest.param(
+        "google-veo-3-1-fast-runware",
+        {"prompt": "p", "duration": 6, "width": 1920, "height": 1080},
+        "90.00",
+        id="veo-rw-6s-1080p",
+    ),
+    # seedream-4-0-runware: 3 x number_results, any size
+    pytest.param("seedream-4-0-runware", {"prompt": "p"}, "3.00", id="seedream-rw-1"),
+    pytest.param(
+        "seedream-4-0-runware",
+        {"prompt": "p", "number_results": 4, "width": 4096, "height": 4096},
+        "12.00",
+        id="seedream-rw-4k-x4",
     ),
 ]
 
