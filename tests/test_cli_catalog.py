@@ -59,7 +59,20 @@ def test_list_price_is_what_the_model_file_charges(model_id: str) -> None:
     assert found.default == module.calculate_cost(inputs)
     cost = module.MODEL_CONFIG["cost"]
     props = module.SCHEMA["properties"]
-    choices = [[(p, v) for v in props[p]["enum"]] for p in cost["multipliers"]]
+    # Every input the price reads, by brute force: each value of an enum (a
+    # multiplier, a price-table column, a duration enum priced per second), both
+    # booleans, the minimum of a numeric duration priced per second.
+    priced = [*cost["multipliers"], *cost.get("table", {}).get("inputs", ())]
+    if "per_second" in cost:
+        priced.append(cost["per_second"])
+    choices = [
+        [(p, v) for v in props[p]["enum"]]
+        if "enum" in props[p]
+        else [(p, False), (p, True)]
+        if props[p]["type"] == "boolean"
+        else [(p, props[p]["minimum"])]
+        for p in dict.fromkeys(priced)
+    ]
     units = {p: props[p].get("minimum", 1) for p in cost["per_unit"]}
     cheapest = min(
         module.calculate_cost({**inputs, **dict(combo), **units})
