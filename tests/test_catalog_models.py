@@ -22,16 +22,29 @@ IMG2 = "https://example.com/last.png"
 CATALOG_IDS = {
     "chatgpt-4o-image",
     "chatgpt-4o-image-edit",
+    "elevenlabs-sound-effect-v2",
     "elevenlabs-tts-multilingual-v2",
     "elevenlabs-tts-turbo-2-5",
+    "flux-1-kontext-pro-runware",
     "flux-1-schnell-fal",
     "flux-1-schnell-runware",
     "flux-schnell-replicate",
+    "google-imagen-4",
+    "google-imagen-4-fast",
     "google-veo-3-1-fast",
     "google-veo-3-1-fast-image-to-video",
+    "google-veo-3-1-fast-reference-to-video",
+    "google-veo-3-1-fast-runware",
     "google-veo-3-1-hq",
+    "google-veo-3-1-hq-image-to-video",
+    "hailuo-02-standard-image-to-video",
+    "ideogram-v3-edit",
+    "ideogram-v3-text-to-image",
+    "kling-v2-5-turbo-image-to-video",
+    "kling-v2-5-turbo-text-to-video",
     "lyria-2-fal",
     "minimax-speech-02-turbo-replicate",
+    "qwen3-pro-image-to-image",
     "recraft-crisp-upscale",
     "recraft-crisp-upscale-fal",
     "recraft-remove-background",
@@ -39,6 +52,10 @@ CATALOG_IDS = {
     "seedance-v1-lite",
     "seedance-v1-lite-image-to-video",
     "seedance-v1-lite-image-to-video-fal",
+    "seedream-4-0-runware",
+    "topaz-image-upscale",
+    "wan-2-5-image-to-video",
+    "wan-2-5-text-to-video",
 }
 
 VOICE_JAMES = "EkK5I93UQWFDigLMpZcX"
@@ -94,6 +111,14 @@ _MINIMAX_DEFAULTS: dict[str, Any] = {
     "sample_rate": 32000,
     "bitrate": 128000,
     "channel": "mono",
+}
+
+# kie market models added on catalog-b: their defaults.
+_SFX_DEFAULTS: dict[str, Any] = {
+    "duration_seconds": 5,
+    "loop": False,
+    "prompt_influence": 0.3,
+    "output_format": "mp3_44100_128",
 }
 
 
@@ -1616,6 +1641,153 @@ VALIDATE_MINIMAL = [
         id="chatgpt-4o-image-edit",
     ),
     *CATALOG_A_VALIDATE_MINIMAL,
+    # --- catalog-b: kie market models ---------------------------------------------
+    pytest.param(
+        "elevenlabs-sound-effect-v2",
+        {"text": "rain on a tin roof"},
+        {"text": "rain on a tin roof", **_SFX_DEFAULTS},
+        id="elevenlabs-sound-effect-v2",
+    ),
+    pytest.param(
+        "google-imagen-4",
+        {"prompt": "a lighthouse"},
+        {"prompt": "a lighthouse", "aspect_ratio": "1:1"},
+        id="google-imagen-4",
+    ),
+    pytest.param(
+        "google-imagen-4-fast",
+        {"prompt": "a lighthouse"},
+        {"prompt": "a lighthouse", "aspect_ratio": "16:9"},
+        id="google-imagen-4-fast",
+    ),
+    pytest.param(
+        "hailuo-02-standard-image-to-video",
+        {"prompt": "zoom in", "image_url": IMG},
+        {
+            "prompt": "zoom in",
+            "image_url": IMG,
+            "duration": "10",
+            "resolution": "768P",
+            "prompt_optimizer": True,
+        },
+        id="hailuo-02-standard-image-to-video",
+    ),
+    pytest.param(
+        "ideogram-v3-edit",
+        {"prompt": "a red hat", "image_url": IMG, "mask_url": IMG2},
+        {
+            "prompt": "a red hat",
+            "image_url": IMG,
+            "mask_url": IMG2,
+            "rendering_speed": "BALANCED",
+            "expand_prompt": True,
+        },
+        id="ideogram-v3-edit",
+    ),
+    pytest.param(
+        "ideogram-v3-text-to-image",
+        {"prompt": "a poster"},
+        {
+            "prompt": "a poster",
+            "rendering_speed": "BALANCED",
+            "image_size": "square_hd",
+            "style": "AUTO",
+            "expand_prompt": True,
+        },
+        id="ideogram-v3-text-to-image",
+    ),
+    pytest.param(
+        "kling-v2-5-turbo-image-to-video",
+        {"prompt": "zoom in", "image_url": IMG},
+        {"prompt": "zoom in", "image_url": IMG, "duration": "5", "cfg_scale": 0.5},
+        id="kling-v2-5-turbo-image-to-video",
+    ),
+    pytest.param(
+        "kling-v2-5-turbo-text-to-video",
+        {"prompt": "waves at dusk"},
+        {
+            "prompt": "waves at dusk",
+            "duration": "5",
+            "aspect_ratio": "16:9",
+            "cfg_scale": 0.5,
+        },
+        id="kling-v2-5-turbo-text-to-video",
+    ),
+    pytest.param(
+        "qwen3-pro-image-to-image",
+        {"prompt": "as a watercolor", "image_urls": [IMG]},
+        {
+            "prompt": "as a watercolor",
+            "image_urls": [IMG],
+            "resolution": "1K",
+            "image_size": "16:9",
+            "output_format": "png",
+            "prompt_extend": True,
+        },
+        id="qwen3-pro-image-to-image",
+    ),
+    pytest.param(
+        "topaz-image-upscale",
+        {"image_url": IMG},
+        {"image_url": IMG, "upscale_factor": "2"},
+        id="topaz-image-upscale",
+    ),
+    pytest.param(
+        "wan-2-5-image-to-video",
+        {"prompt": "she smiles", "image_url": IMG},
+        {
+            "prompt": "she smiles",
+            "image_url": IMG,
+            "duration": "5",
+            "resolution": "1080p",
+            "enable_prompt_expansion": True,
+        },
+        id="wan-2-5-image-to-video",
+    ),
+    pytest.param(
+        "wan-2-5-text-to-video",
+        {"prompt": "a jazz bar"},
+        {
+            "prompt": "a jazz bar",
+            "duration": "5",
+            "resolution": "1080p",
+            "aspect_ratio": "16:9",
+            "enable_prompt_expansion": True,
+        },
+        id="wan-2-5-text-to-video",
+    ),
+    # --- catalog-b: kie Veo 3.1 ---------------------------------------------------
+    pytest.param(
+        "google-veo-3-1-fast-reference-to-video",
+        {"prompt": "the cat walks in", "image_urls": [IMG]},
+        {"prompt": "the cat walks in", "image_urls": [IMG], **_VEO_DEFAULTS},
+        id="google-veo-3-1-fast-reference-to-video",
+    ),
+    pytest.param(
+        "google-veo-3-1-hq-image-to-video",
+        {"prompt": "make it move", "image_urls": [IMG]},
+        {"prompt": "make it move", "image_urls": [IMG], **_VEO_DEFAULTS},
+        id="google-veo-3-1-hq-image-to-video",
+    ),
+    # --- catalog-b: Runware ------------------------------------------------------
+    pytest.param(
+        "flux-1-kontext-pro-runware",
+        {"prompt": "a red fox"},
+        {"prompt": "a red fox", "width": 1024, "height": 1024, "number_results": 1},
+        id="flux-1-kontext-pro-runware",
+    ),
+    pytest.param(
+        "google-veo-3-1-fast-runware",
+        {"prompt": "waves at dusk"},
+        {"prompt": "waves at dusk", "duration": 8, "width": 1280, "height": 720},
+        id="google-veo-3-1-fast-runware",
+    ),
+    pytest.param(
+        "seedream-4-0-runware",
+        {"prompt": "a red fox"},
+        {"prompt": "a red fox", "width": 1024, "height": 1024, "number_results": 1},
+        id="seedream-4-0-runware",
+    ),
 ]
 
 
@@ -1695,6 +1867,49 @@ VALIDATE_EXPLICIT = [
         id="seedance-i2v-order-9-end-image-last",
     ),
     *CATALOG_A_VALIDATE_EXPLICIT,
+    # --- catalog-b: kie market models ---------------------------------------------
+    pytest.param(
+        "elevenlabs-sound-effect-v2",
+        {"text": "a door slams", "duration_seconds": 2.5, "loop": True},
+        {
+            "text": "a door slams",
+            "duration_seconds": 2.5,
+            "loop": True,
+            "prompt_influence": 0.3,
+            "output_format": "mp3_44100_128",
+        },
+        id="sfx-fractional-seconds-kept",
+    ),
+    pytest.param(
+        "google-imagen-4",
+        {"prompt": "p", "seed": "1234", "negative_prompt": "blur"},
+        {
+            "prompt": "p",
+            "aspect_ratio": "1:1",
+            "negative_prompt": "blur",
+            "seed": "1234",
+        },
+        id="imagen-4-seed-is-a-string",
+    ),
+    pytest.param(
+        "qwen3-pro-image-to-image",
+        {
+            "prompt": "merge",
+            "image_urls": [IMG, IMG2, IMG],
+            "resolution": "2K",
+            "seed": 0,
+        },
+        {
+            "prompt": "merge",
+            "image_urls": [IMG, IMG2, IMG],
+            "resolution": "2K",
+            "image_size": "16:9",
+            "output_format": "png",
+            "prompt_extend": True,
+            "seed": 0,
+        },
+        id="qwen3-three-images",
+    ),
 ]
 
 
@@ -2053,6 +2268,284 @@ REFUSALS = [
         id="gpt4o-edit-six-images",
     ),
     *CATALOG_A_REFUSALS,
+    # --- catalog-b: kie market models ---------------------------------------------
+    # elevenlabs-sound-effect-v2
+    pytest.param("elevenlabs-sound-effect-v2", {}, {"text"}, id="sfx-missing-text"),
+    pytest.param(
+        "elevenlabs-sound-effect-v2",
+        {"text": "x", "duration_seconds": 0.4},
+        {"duration_seconds"},
+        id="sfx-below-half-a-second",
+    ),
+    pytest.param(
+        "elevenlabs-sound-effect-v2",
+        {"text": "x", "duration_seconds": 23, "prompt_influence": 1.5},
+        {"duration_seconds", "prompt_influence"},
+        id="sfx-above-22-s-and-influence-above-1",
+    ),
+    pytest.param(
+        "elevenlabs-sound-effect-v2",
+        {"text": "x", "output_format": "wav"},
+        {"output_format"},
+        id="sfx-unknown-format",
+    ),
+    # google-imagen-4
+    pytest.param(
+        "google-imagen-4",
+        {"prompt": "p", "seed": 42},
+        {"seed"},
+        id="imagen-4-seed-int-refused",
+    ),
+    pytest.param(
+        "google-imagen-4",
+        {"prompt": "p", "aspect_ratio": "2:3"},
+        {"aspect_ratio"},
+        id="imagen-4-bad-aspect",
+    ),
+    # google-imagen-4-fast
+    pytest.param(
+        "google-imagen-4-fast",
+        {"prompt": "p", "seed": "42"},
+        {"seed"},
+        id="imagen-4-fast-seed-string-refused",
+    ),
+    pytest.param(
+        "google-imagen-4-fast",
+        {"prompt": "x" * 5001},
+        {"prompt"},
+        id="imagen-4-fast-prompt-too-long",
+    ),
+    # hailuo-02-standard-image-to-video
+    pytest.param(
+        "hailuo-02-standard-image-to-video",
+        {"prompt": "p", "image_url": IMG, "resolution": "1080P", "duration": "5"},
+        {"resolution", "duration"},
+        id="hailuo-no-1080p-no-5s",
+    ),
+    pytest.param(
+        "hailuo-02-standard-image-to-video",
+        {"prompt": "x" * 1501, "image_url": IMG},
+        {"prompt"},
+        id="hailuo-prompt-over-1500",
+    ),
+    pytest.param(
+        "hailuo-02-standard-image-to-video",
+        {"prompt": "p", "image_url": IMG, "end_image_url": "last.png"},
+        {"end_image_url"},
+        id="hailuo-relative-end-image",
+    ),
+    # ideogram-v3-edit
+    pytest.param(
+        "ideogram-v3-edit",
+        {"prompt": "p", "image_url": IMG},
+        {"mask_url"},
+        id="ideogram-edit-missing-mask",
+    ),
+    pytest.param(
+        "ideogram-v3-edit",
+        {"prompt": "p", "image_url": IMG, "mask_url": IMG2, "rendering_speed": "FAST"},
+        {"rendering_speed"},
+        id="ideogram-edit-bad-speed",
+    ),
+    # ideogram-v3-text-to-image
+    pytest.param(
+        "ideogram-v3-text-to-image",
+        {"prompt": "p", "image_size": "portrait_3_2", "style": "ANIME"},
+        {"image_size", "style"},
+        id="ideogram-t2i-bad-size-and-style",
+    ),
+    pytest.param(
+        "ideogram-v3-text-to-image",
+        {"prompt": "p", "num_images": 2},
+        {"num_images"},
+        id="ideogram-t2i-no-num-images",
+    ),
+    # kling-v2-5-turbo-image-to-video
+    pytest.param(
+        "kling-v2-5-turbo-image-to-video",
+        {"prompt": "p", "image_url": IMG, "negative_prompt": "x" * 501},
+        {"negative_prompt"},
+        id="kling-i2v-negative-over-500",
+    ),
+    pytest.param(
+        "kling-v2-5-turbo-image-to-video",
+        {"prompt": "p", "image_url": IMG, "tail_image_url": "last.png"},
+        {"tail_image_url"},
+        id="kling-i2v-relative-tail-image",
+    ),
+    pytest.param(
+        "kling-v2-5-turbo-image-to-video",
+        {"prompt": "p", "image_url": IMG, "aspect_ratio": "16:9"},
+        {"aspect_ratio"},
+        id="kling-i2v-no-aspect-ratio-input",
+    ),
+    # kling-v2-5-turbo-text-to-video
+    pytest.param(
+        "kling-v2-5-turbo-text-to-video",
+        {"prompt": "p", "duration": 5, "cfg_scale": 1.1},
+        {"duration", "cfg_scale"},
+        id="kling-t2v-int-duration-and-cfg-above-1",
+    ),
+    pytest.param(
+        "kling-v2-5-turbo-text-to-video",
+        {"prompt": "p", "aspect_ratio": "4:3"},
+        {"aspect_ratio"},
+        id="kling-t2v-bad-aspect",
+    ),
+    # qwen3-pro-image-to-image
+    pytest.param(
+        "qwen3-pro-image-to-image",
+        {"prompt": "p", "image_urls": []},
+        {"image_urls"},
+        id="qwen3-no-images",
+    ),
+    pytest.param(
+        "qwen3-pro-image-to-image",
+        {"prompt": "p", "image_urls": [IMG, IMG, IMG, IMG]},
+        {"image_urls"},
+        id="qwen3-four-images",
+    ),
+    pytest.param(
+        "qwen3-pro-image-to-image",
+        {"prompt": "p", "image_urls": [IMG], "resolution": "4K", "seed": -1},
+        {"resolution", "seed"},
+        id="qwen3-4k-and-negative-seed",
+    ),
+    # topaz-image-upscale
+    pytest.param(
+        "topaz-image-upscale",
+        {"image_url": IMG, "upscale_factor": 2},
+        {"upscale_factor"},
+        id="topaz-factor-is-a-string",
+    ),
+    pytest.param(
+        "topaz-image-upscale",
+        {"image_url": IMG, "upscale_factor": "8"},
+        {"upscale_factor"},
+        id="topaz-factor-8",
+    ),
+    pytest.param("topaz-image-upscale", {}, {"image_url"}, id="topaz-missing-image"),
+    # wan-2-5-image-to-video
+    pytest.param(
+        "wan-2-5-image-to-video",
+        {"prompt": "p", "image_url": IMG, "aspect_ratio": "16:9"},
+        {"aspect_ratio"},
+        id="wan-i2v-no-aspect-ratio-input",
+    ),
+    pytest.param(
+        "wan-2-5-image-to-video",
+        {"prompt": "x" * 801, "image_url": IMG},
+        {"prompt"},
+        id="wan-i2v-prompt-over-800",
+    ),
+    # wan-2-5-text-to-video
+    pytest.param(
+        "wan-2-5-text-to-video",
+        {"prompt": "p", "resolution": "480p", "duration": "15"},
+        {"resolution", "duration"},
+        id="wan-t2v-480p-and-15s",
+    ),
+    pytest.param(
+        "wan-2-5-text-to-video",
+        {"prompt": "p", "seed": 1.5},
+        {"seed"},
+        id="wan-t2v-fractional-seed",
+    ),
+    # --- catalog-b: kie Veo 3.1 ---------------------------------------------------
+    pytest.param(
+        "google-veo-3-1-fast-reference-to-video",
+        {"prompt": "p", "image_urls": [IMG, IMG2, IMG, IMG2]},
+        {"image_urls"},
+        id="veo-ref-four-images",
+    ),
+    pytest.param(
+        "google-veo-3-1-fast-reference-to-video",
+        {"prompt": "p", "image_urls": [IMG], "aspect_ratio": "Auto"},
+        {"aspect_ratio"},
+        id="veo-ref-no-auto-aspect",
+    ),
+    pytest.param(
+        "google-veo-3-1-hq-image-to-video",
+        {"prompt": "p"},
+        {"image_urls"},
+        id="veo-hq-i2v-missing-images",
+    ),
+    pytest.param(
+        "google-veo-3-1-hq-image-to-video",
+        {"prompt": "p", "image_urls": [IMG, IMG2, IMG], "seed": 100000},
+        {"image_urls", "seed"},
+        id="veo-hq-i2v-three-images-and-seed-above-99999",
+    ),
+    # --- catalog-b: Runware ------------------------------------------------------
+    # flux-1-kontext-pro-runware: sides 672-1568, multiples of 16, ~1 MP
+    pytest.param(
+        "flux-1-kontext-pro-runware",
+        {"prompt": "p", "width": 1568, "height": 1568},
+        {"width, height"},
+        id="kontext-above-max-product",
+    ),
+    pytest.param(
+        "flux-1-kontext-pro-runware",
+        {"prompt": "p", "width": 1024, "height": 1040},
+        {"width, height"},
+        id="kontext-just-above-1568x672",
+    ),
+    pytest.param(
+        "flux-1-kontext-pro-runware",
+        {"prompt": "p", "width": 512, "height": 2048},
+        {"width", "height"},
+        id="kontext-sides-out-of-range",
+    ),
+    pytest.param(
+        "flux-1-kontext-pro-runware",
+        {"prompt": "p", "width": 1020},
+        {"width"},
+        id="kontext-width-not-multiple-of-16",
+    ),
+    # google-veo-3-1-fast-runware
+    pytest.param(
+        "google-veo-3-1-fast-runware",
+        {"prompt": "p", "duration": 7},
+        {"duration"},
+        id="veo-rw-duration-7-needs-a-video",
+    ),
+    pytest.param(
+        "google-veo-3-1-fast-runware",
+        {"prompt": "p", "duration": "8"},
+        {"duration"},
+        id="veo-rw-duration-is-an-int",
+    ),
+    pytest.param(
+        "google-veo-3-1-fast-runware",
+        {"prompt": "p", "width": 720, "height": 1080},
+        {"width, height"},
+        id="veo-rw-below-720p",
+    ),
+    pytest.param(
+        "google-veo-3-1-fast-runware",
+        {"prompt": "p", "width": 3840, "height": 2160},
+        {"width", "height"},
+        id="veo-rw-4k-not-offered",
+    ),
+    # seedream-4-0-runware: sides 1024-6048, multiples of 16, 1K..4K pixels
+    pytest.param(
+        "seedream-4-0-runware",
+        {"prompt": "p", "width": 4096, "height": 4608},
+        {"width, height"},
+        id="seedream-above-4k-pixels",
+    ),
+    pytest.param(
+        "seedream-4-0-runware",
+        {"prompt": "p", "width": 1030},
+        {"width"},
+        id="seedream-width-not-multiple-of-16",
+    ),
+    pytest.param(
+        "seedream-4-0-runware",
+        {"prompt": "p", "height": 1008, "number_results": 5},
+        {"height", "number_results"},
+        id="seedream-height-below-1024-and-five-images",
+    ),
 ]
 
 
@@ -2333,6 +2826,266 @@ PAYLOADS = [
         id="chatgpt-4o-image-edit",
     ),
     *CATALOG_A_PAYLOADS,
+    # --- catalog-b: kie market models (kie_jobs: {"model", "input"}) ---------------
+    pytest.param(
+        "elevenlabs-sound-effect-v2",
+        {"text": "thunder", "duration_seconds": 10, "output_format": "pcm_44100"},
+        {
+            "model": "elevenlabs/sound-effect-v2",
+            "input": {
+                "text": "thunder",
+                "duration_seconds": 10,
+                "loop": False,
+                "prompt_influence": 0.3,
+                "output_format": "pcm_44100",
+            },
+        },
+        id="elevenlabs-sound-effect-v2",
+    ),
+    pytest.param(
+        "google-imagen-4",
+        {"prompt": "a fox", "aspect_ratio": "auto", "seed": "7"},
+        {
+            "model": "google/imagen4",
+            "input": {"prompt": "a fox", "aspect_ratio": "auto", "seed": "7"},
+        },
+        id="google-imagen-4",
+    ),
+    pytest.param(
+        "google-imagen-4-fast",
+        {"prompt": "a fox", "negative_prompt": "text", "seed": 7},
+        {
+            "model": "google/imagen4-fast",
+            "input": {
+                "prompt": "a fox",
+                "aspect_ratio": "16:9",
+                "negative_prompt": "text",
+                "seed": 7,
+            },
+        },
+        id="google-imagen-4-fast",
+    ),
+    pytest.param(
+        "hailuo-02-standard-image-to-video",
+        {"prompt": "p", "image_url": IMG, "end_image_url": IMG2, "duration": "6"},
+        {
+            "model": "hailuo/02-image-to-video-standard",
+            "input": {
+                "prompt": "p",
+                "image_url": IMG,
+                "end_image_url": IMG2,
+                "duration": "6",
+                "resolution": "768P",
+                "prompt_optimizer": True,
+            },
+        },
+        id="hailuo-02-standard-image-to-video",
+    ),
+    pytest.param(
+        "ideogram-v3-edit",
+        {"prompt": "p", "image_url": IMG, "mask_url": IMG2, "seed": 3},
+        {
+            "model": "ideogram/v3-edit",
+            "input": {
+                "prompt": "p",
+                "image_url": IMG,
+                "mask_url": IMG2,
+                "rendering_speed": "BALANCED",
+                "expand_prompt": True,
+                "seed": 3,
+            },
+        },
+        id="ideogram-v3-edit",
+    ),
+    pytest.param(
+        "ideogram-v3-text-to-image",
+        {"prompt": "p", "rendering_speed": "QUALITY", "expand_prompt": False},
+        {
+            "model": "ideogram/v3-text-to-image",
+            "input": {
+                "prompt": "p",
+                "rendering_speed": "QUALITY",
+                "image_size": "square_hd",
+                "style": "AUTO",
+                "expand_prompt": False,
+            },
+        },
+        id="ideogram-v3-text-to-image",
+    ),
+    pytest.param(
+        "kling-v2-5-turbo-image-to-video",
+        {"prompt": "p", "image_url": IMG, "tail_image_url": IMG2, "duration": "10"},
+        {
+            "model": "kling/v2-5-turbo-image-to-video-pro",
+            "input": {
+                "prompt": "p",
+                "image_url": IMG,
+                "tail_image_url": IMG2,
+                "duration": "10",
+                "cfg_scale": 0.5,
+            },
+        },
+        id="kling-v2-5-turbo-image-to-video",
+    ),
+    pytest.param(
+        "kling-v2-5-turbo-text-to-video",
+        {"prompt": "p", "aspect_ratio": "9:16", "negative_prompt": "blur"},
+        {
+            "model": "kling/v2-5-turbo-text-to-video-pro",
+            "input": {
+                "prompt": "p",
+                "duration": "5",
+                "aspect_ratio": "9:16",
+                "negative_prompt": "blur",
+                "cfg_scale": 0.5,
+            },
+        },
+        id="kling-v2-5-turbo-text-to-video",
+    ),
+    pytest.param(
+        "qwen3-pro-image-to-image",
+        {"prompt": "p", "image_urls": [IMG, IMG2], "output_format": "jpeg"},
+        {
+            "model": "qwen3/pro-image-to-image",
+            "input": {
+                "prompt": "p",
+                "image_urls": [IMG, IMG2],
+                "resolution": "1K",
+                "image_size": "16:9",
+                "output_format": "jpeg",
+                "prompt_extend": True,
+            },
+        },
+        id="qwen3-pro-image-to-image",
+    ),
+    pytest.param(
+        "topaz-image-upscale",
+        {"image_url": IMG, "upscale_factor": "4"},
+        {
+            "model": "topaz/image-upscale",
+            "input": {"image_url": IMG, "upscale_factor": "4"},
+        },
+        id="topaz-image-upscale",
+    ),
+    pytest.param(
+        "wan-2-5-image-to-video",
+        {"prompt": "p", "image_url": IMG, "resolution": "720p", "seed": 9},
+        {
+            "model": "wan/2-5-image-to-video",
+            "input": {
+                "prompt": "p",
+                "image_url": IMG,
+                "duration": "5",
+                "resolution": "720p",
+                "enable_prompt_expansion": True,
+                "seed": 9,
+            },
+        },
+        id="wan-2-5-image-to-video",
+    ),
+    pytest.param(
+        "wan-2-5-text-to-video",
+        {"prompt": "p", "duration": "10", "aspect_ratio": "1:1"},
+        {
+            "model": "wan/2-5-text-to-video",
+            "input": {
+                "prompt": "p",
+                "duration": "10",
+                "resolution": "1080p",
+                "aspect_ratio": "1:1",
+                "enable_prompt_expansion": True,
+            },
+        },
+        id="wan-2-5-text-to-video",
+    ),
+    # --- catalog-b: kie Veo 3.1 (flat body, generationType constant) --------------
+    pytest.param(
+        "google-veo-3-1-fast-reference-to-video",
+        {"prompt": "p", "image_urls": [IMG, IMG2], "aspect_ratio": "9:16"},
+        {
+            "model": "veo3_fast",
+            "prompt": "p",
+            "imageUrls": [IMG, IMG2],
+            "aspect_ratio": "9:16",
+            "enableTranslation": True,
+            "enableFallback": False,
+            "generationType": "REFERENCE_2_VIDEO",
+        },
+        id="google-veo-3-1-fast-reference-to-video",
+    ),
+    pytest.param(
+        "google-veo-3-1-hq-image-to-video",
+        {"prompt": "p", "image_urls": [IMG, IMG2], "seed": 54321},
+        {
+            "model": "veo3",
+            "prompt": "p",
+            "imageUrls": [IMG, IMG2],
+            "aspect_ratio": "16:9",
+            "seeds": 54321,
+            "enableTranslation": True,
+            "enableFallback": False,
+            "generationType": "FIRST_AND_LAST_FRAMES_2_VIDEO",
+        },
+        id="google-veo-3-1-hq-image-to-video",
+    ),
+    # --- catalog-b: Runware ------------------------------------------------------
+    pytest.param(
+        "flux-1-kontext-pro-runware",
+        {"prompt": "a fox", "width": 1392, "height": 752},
+        [
+            {
+                "model": "bfl:3@1",
+                "deliveryMethod": "async",
+                "positivePrompt": "a fox",
+                "width": 1392,
+                "height": 752,
+                "numberResults": 1,
+                **_RUNWARE_IMAGE_CONSTANTS,
+            }
+        ],
+        id="flux-1-kontext-pro-runware",
+    ),
+    pytest.param(
+        "google-veo-3-1-fast-runware",
+        {"prompt": "waves", "duration": 4, "width": 1080, "height": 1920, "seed": 5},
+        [
+            {
+                "model": "google:3@3",
+                "deliveryMethod": "async",
+                "positivePrompt": "waves",
+                "duration": 4,
+                "width": 1080,
+                "height": 1920,
+                "seed": 5,
+                **_RUNWARE_VIDEO_CONSTANTS,
+                "providerSettings": {"google": {"generateAudio": True}},
+            }
+        ],
+        id="google-veo-3-1-fast-runware",
+    ),
+    pytest.param(
+        "seedream-4-0-runware",
+        {
+            "prompt": "a fox",
+            "width": 2560,
+            "height": 1440,
+            "number_results": 2,
+            "seed": 11,
+        },
+        [
+            {
+                "model": "bytedance:5@0",
+                "deliveryMethod": "async",
+                "positivePrompt": "a fox",
+                "width": 2560,
+                "height": 1440,
+                "numberResults": 2,
+                "seed": 11,
+                **_RUNWARE_IMAGE_CONSTANTS,
+            }
+        ],
+        id="seedream-4-0-runware",
+    ),
 ]
 
 
@@ -2526,6 +3279,222 @@ COSTS = [
         id="gpt4o-edit-2",
     ),
     *CATALOG_A_COSTS,
+    # --- catalog-b: kie market models ---------------------------------------------
+    # elevenlabs-sound-effect-v2: 0.12 per second of duration_seconds (default 5)
+    pytest.param(
+        "elevenlabs-sound-effect-v2", {"text": "t"}, "0.60", id="sfx-default-5s"
+    ),
+    pytest.param(
+        "elevenlabs-sound-effect-v2",
+        {"text": "t", "duration_seconds": 22},
+        "2.64",
+        id="sfx-22s",
+    ),
+    pytest.param(
+        "elevenlabs-sound-effect-v2",
+        {"text": "t", "duration_seconds": 0.5},
+        "0.06",
+        id="sfx-half-second",
+    ),
+    pytest.param(
+        "elevenlabs-sound-effect-v2",
+        {"text": "t", "duration_seconds": 2.5},
+        "0.30",
+        id="sfx-2.5s",
+    ),
+    # google-imagen-4: flat 4 (8 kie credits); -fast: flat 2 (4 kie credits)
+    pytest.param("google-imagen-4", {"prompt": "p"}, "4.00", id="imagen-4"),
+    pytest.param(
+        "google-imagen-4",
+        {"prompt": "p", "aspect_ratio": "9:16"},
+        "4.00",
+        id="imagen-4-portrait-same",
+    ),
+    pytest.param("google-imagen-4-fast", {"prompt": "p"}, "2.00", id="imagen-4-fast"),
+    # hailuo-02-standard-image-to-video: table duration|resolution
+    pytest.param(
+        "hailuo-02-standard-image-to-video",
+        {"prompt": "p", "image_url": IMG},
+        "25.00",
+        id="hailuo-default-10s-768p",
+    ),
+    pytest.param(
+        "hailuo-02-standard-image-to-video",
+        {"prompt": "p", "image_url": IMG, "duration": "6", "resolution": "512P"},
+        "6.00",
+        id="hailuo-6s-512p",
+    ),
+    pytest.param(
+        "hailuo-02-standard-image-to-video",
+        {"prompt": "p", "image_url": IMG, "resolution": "512P"},
+        "10.00",
+        id="hailuo-10s-512p",
+    ),
+    pytest.param(
+        "hailuo-02-standard-image-to-video",
+        {"prompt": "p", "image_url": IMG, "duration": "6", "end_image_url": IMG2},
+        "15.00",
+        id="hailuo-6s-768p",
+    ),
+    # ideogram v3: table on rendering_speed {TURBO 1.75, BALANCED 3.5, QUALITY 5}
+    pytest.param(
+        "ideogram-v3-text-to-image", {"prompt": "p"}, "3.50", id="ideogram-balanced"
+    ),
+    pytest.param(
+        "ideogram-v3-text-to-image",
+        {"prompt": "p", "rendering_speed": "TURBO", "image_size": "landscape_16_9"},
+        "1.75",
+        id="ideogram-turbo",
+    ),
+    pytest.param(
+        "ideogram-v3-edit",
+        {
+            "prompt": "p",
+            "image_url": IMG,
+            "mask_url": IMG2,
+            "rendering_speed": "QUALITY",
+        },
+        "5.00",
+        id="ideogram-edit-quality",
+    ),
+    pytest.param(
+        "ideogram-v3-edit",
+        {"prompt": "p", "image_url": IMG, "mask_url": IMG2},
+        "3.50",
+        id="ideogram-edit-balanced",
+    ),
+    # kling 2.5 turbo: 4.2 per second
+    pytest.param(
+        "kling-v2-5-turbo-text-to-video", {"prompt": "p"}, "21.00", id="kling-t2v-5s"
+    ),
+    pytest.param(
+        "kling-v2-5-turbo-text-to-video",
+        {"prompt": "p", "duration": "10"},
+        "42.00",
+        id="kling-t2v-10s",
+    ),
+    pytest.param(
+        "kling-v2-5-turbo-image-to-video",
+        {"prompt": "p", "image_url": IMG},
+        "21.00",
+        id="kling-i2v-5s",
+    ),
+    pytest.param(
+        "kling-v2-5-turbo-image-to-video",
+        {"prompt": "p", "image_url": IMG, "tail_image_url": IMG2, "duration": "10"},
+        "42.00",
+        id="kling-i2v-10s-with-tail",
+    ),
+    # qwen3-pro-image-to-image: table on resolution {1K 3.45, 2K 6.25}
+    pytest.param(
+        "qwen3-pro-image-to-image",
+        {"prompt": "p", "image_urls": [IMG]},
+        "3.45",
+        id="qwen3-1k",
+    ),
+    pytest.param(
+        "qwen3-pro-image-to-image",
+        {"prompt": "p", "image_urls": [IMG, IMG2, IMG], "resolution": "2K"},
+        "6.25",
+        id="qwen3-2k-three-images",
+    ),
+    # topaz-image-upscale: table on upscale_factor {1: 5, 2: 10, 4: 20}
+    pytest.param("topaz-image-upscale", {"image_url": IMG}, "10.00", id="topaz-2x"),
+    pytest.param(
+        "topaz-image-upscale",
+        {"image_url": IMG, "upscale_factor": "1"},
+        "5.00",
+        id="topaz-1x",
+    ),
+    pytest.param(
+        "topaz-image-upscale",
+        {"image_url": IMG, "upscale_factor": "4"},
+        "20.00",
+        id="topaz-4x",
+    ),
+    # wan 2.5: table duration|resolution
+    # {5|720p 30, 5|1080p 50, 10|720p 60, 10|1080p 100}
+    pytest.param(
+        "wan-2-5-text-to-video", {"prompt": "p"}, "50.00", id="wan-t2v-5s-1080p"
+    ),
+    pytest.param(
+        "wan-2-5-text-to-video",
+        {"prompt": "p", "resolution": "720p"},
+        "30.00",
+        id="wan-t2v-5s-720p",
+    ),
+    pytest.param(
+        "wan-2-5-text-to-video",
+        {"prompt": "p", "duration": "10"},
+        "100.00",
+        id="wan-t2v-10s-1080p",
+    ),
+    pytest.param(
+        "wan-2-5-image-to-video",
+        {"prompt": "p", "image_url": IMG, "duration": "10", "resolution": "720p"},
+        "60.00",
+        id="wan-i2v-10s-720p",
+    ),
+    pytest.param(
+        "wan-2-5-image-to-video",
+        {"prompt": "p", "image_url": IMG},
+        "50.00",
+        id="wan-i2v-default",
+    ),
+    # --- catalog-b: kie Veo 3.1: flat per generation ------------------------------
+    pytest.param(
+        "google-veo-3-1-fast-reference-to-video",
+        {"prompt": "p", "image_urls": [IMG, IMG2, IMG]},
+        "30.00",
+        id="veo-ref-three-images",
+    ),
+    pytest.param(
+        "google-veo-3-1-hq-image-to-video",
+        {"prompt": "p", "image_urls": [IMG]},
+        "125.00",
+        id="veo-hq-i2v-one-frame",
+    ),
+    pytest.param(
+        "google-veo-3-1-hq-image-to-video",
+        {"prompt": "p", "image_urls": [IMG, IMG2], "aspect_ratio": "9:16"},
+        "125.00",
+        id="veo-hq-i2v-two-frames",
+    ),
+    # --- catalog-b: Runware ------------------------------------------------------
+    # flux-1-kontext-pro-runware: 4 x number_results
+    pytest.param(
+        "flux-1-kontext-pro-runware", {"prompt": "p"}, "4.00", id="kontext-rw-1"
+    ),
+    pytest.param(
+        "flux-1-kontext-pro-runware",
+        {"prompt": "p", "number_results": 3, "width": 672, "height": 1568},
+        "12.00",
+        id="kontext-rw-3",
+    ),
+    # google-veo-3-1-fast-runware: 15 per second (audio on)
+    pytest.param(
+        "google-veo-3-1-fast-runware", {"prompt": "p"}, "120.00", id="veo-rw-8s"
+    ),
+    pytest.param(
+        "google-veo-3-1-fast-runware",
+        {"prompt": "p", "duration": 4},
+        "60.00",
+        id="veo-rw-4s",
+    ),
+    pytest.param(
+        "google-veo-3-1-fast-runware",
+        {"prompt": "p", "duration": 6, "width": 1920, "height": 1080},
+        "90.00",
+        id="veo-rw-6s-1080p",
+    ),
+    # seedream-4-0-runware: 3 x number_results, any size
+    pytest.param("seedream-4-0-runware", {"prompt": "p"}, "3.00", id="seedream-rw-1"),
+    pytest.param(
+        "seedream-4-0-runware",
+        {"prompt": "p", "number_results": 4, "width": 4096, "height": 4096},
+        "12.00",
+        id="seedream-rw-4k-x4",
+    ),
 ]
 
 
