@@ -72,7 +72,7 @@ MODELS = {
         "base_cost": "0.2",
         "api_key_env": "FAL_KEY",
         "estimated_seconds": 10,
-        "locked": False,
+        "locked": True,
         "body_sha256": "309eade5ef02dad7e9b1117ad2c3cdf46758b08c065a5c23fe8c197209227b5a",
     },
     "elevenlabs-tts-multilingual-v2": {
@@ -114,7 +114,7 @@ MODELS = {
         "base_cost": "5",
         "api_key_env": "FAL_KEY",
         "estimated_seconds": 10,
-        "locked": False,
+        "locked": True,
         "body_sha256": "c59acb59d7b42e0048f6b717cde01da8e8288d625eaa822487a763bbc22e4858",
     },
     "flux-1-1-pro-fal": {
@@ -128,7 +128,7 @@ MODELS = {
         "base_cost": "4",
         "api_key_env": "FAL_KEY",
         "estimated_seconds": 10,
-        "locked": False,
+        "locked": True,
         "body_sha256": "eb1ff16f07aba77a4acec5abd0a5b15258f9cbf5b05a53b013ff404cce8bc97b",
     },
     "flux-1-dev-fal": {
@@ -142,7 +142,7 @@ MODELS = {
         "base_cost": "2.5",
         "api_key_env": "FAL_KEY",
         "estimated_seconds": 8,
-        "locked": False,
+        "locked": True,
         "body_sha256": "7d80cb6b7e69469de677891d47151a2dc8c600ef157e977b773207f65a039b87",
     },
     "flux-1-kontext-pro-runware": {
@@ -156,7 +156,7 @@ MODELS = {
         "base_cost": "4",
         "api_key_env": "RUNWARE_API_KEY",
         "estimated_seconds": 15,
-        "locked": False,
+        "locked": True,
         "body_sha256": "bc1801f16f9d6c82ea1879d0f61a2f3c5fce2c30617d748e43509d2f165ffb55",
     },
     "flux-1-schnell-fal": {
@@ -198,7 +198,7 @@ MODELS = {
         "base_cost": "2.5",
         "api_key_env": "REPLICATE_API_TOKEN",
         "estimated_seconds": 10,
-        "locked": False,
+        "locked": True,
         "body_sha256": "bc97bc868c85cce804d33f8ae2ad7f4d43b555cb380fb3dee3632a8fa9fd3c14",
     },
     "flux-kontext-max-fal": {
@@ -212,7 +212,7 @@ MODELS = {
         "base_cost": "8",
         "api_key_env": "FAL_KEY",
         "estimated_seconds": 10,
-        "locked": False,
+        "locked": True,
         "body_sha256": "4489797687dac8f08b22a250420a80748d1e579dbebcfa733eee152d6f183878",
     },
     "flux-kontext-max-multi-fal": {
@@ -226,7 +226,7 @@ MODELS = {
         "base_cost": "8",
         "api_key_env": "FAL_KEY",
         "estimated_seconds": 15,
-        "locked": False,
+        "locked": True,
         "body_sha256": "acecdf0c9e0e1b488accabe71bb95ccdfd7446e7e0a7d681ffb4133321afcfcd",
     },
     "flux-kontext-pro-fal": {
@@ -240,7 +240,7 @@ MODELS = {
         "base_cost": "4",
         "api_key_env": "FAL_KEY",
         "estimated_seconds": 10,
-        "locked": False,
+        "locked": True,
         "body_sha256": "46b4c1bed97c11784e3fe538aba25b89cf47de2b9de3cd3549c1e36f1f922fbd",
     },
     "flux-schnell-replicate": {
@@ -268,7 +268,7 @@ MODELS = {
         "base_cost": "4",
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 20,
-        "locked": False,
+        "locked": True,
         "body_sha256": "87bb4c49d8c77d0c69ec73d2328fcbf47bffa06b957463851bc731467ac44b03",
     },
     "google-imagen-4-fast": {
@@ -282,7 +282,7 @@ MODELS = {
         "base_cost": "2",
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 20,
-        "locked": False,
+        "locked": True,
         "body_sha256": "948022aaaa9778c50cb5c638cbfa932e646e00f7a40dd929f1aea65493f21e5d",
     },
     "google-veo-3-1-fast": {
@@ -324,7 +324,7 @@ MODELS = {
         "base_cost": "30",
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 90,
-        "locked": False,
+        "locked": True,
         "body_sha256": "bcf7688916f4177279d3e53f9eaf4113dbaaa8cac5d9fef485e66a952f828e06",
     },
     "google-veo-3-1-fast-runware": {
@@ -338,7 +338,7 @@ MODELS = {
         "base_cost": "15",
         "api_key_env": "RUNWARE_API_KEY",
         "estimated_seconds": 90,
-        "locked": False,
+        "locked": True,
         "body_sha256": "1b830a18f68d104b1f267d8a749558e5c2ebe0f9f473a277be0210bff568fa8f",
     },
     "google-veo-3-1-hq": {
@@ -366,7 +366,7 @@ MODELS = {
         "base_cost": "125",
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 180,
-        "locked": False,
+        "locked": True,
         "body_sha256": "f1d4decc90df341ffdbb14e43c9c04bdb18fdd5c42d1ea9c1be20b44534ff9ac",
     },
     "hailuo-02-standard-image-to-video": {
@@ -380,7 +380,7 @@ MODELS = {
         "base_cost": "0",
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 180,
-        "locked": False,
+        "locked": True,
         "body_sha256": "49b010270afe98cf0fcabebeb1412b8ca0cdafba00aa10ca6060421fa3a67c67",
     },
     "hailuo-02-standard-image-to-video-fal": {
@@ -394,7 +394,7 @@ MODELS = {
         "base_cost": "4.5",
         "api_key_env": "FAL_KEY",
         "estimated_seconds": 180,
-        "locked": False,
+        "locked": True,
         "body_sha256": "caee61c66f85c19c7baab69872e4be33798df25ed54001b174ab04e12be4cb36",
     },
     "ideogram-upscale-fal": {
@@ -408,7 +408,7 @@ MODELS = {
         "base_cost": "6",
         "api_key_env": "FAL_KEY",
         "estimated_seconds": 20,
-        "locked": False,
+        "locked": True,
         "body_sha256": "97a3f5cef9eb6f1142ba8e1770ec81c0f7b42401429c7c33d5cfe09926fe53cf",
     },
     "ideogram-v3-edit": {
@@ -422,7 +422,7 @@ MODELS = {
         "base_cost": "0",
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 20,
-        "locked": False,
+        "locked": True,
         "body_sha256": "f3d4b4722f43a5b8772ed293b2d83dd4367db30755c959602bcd1825d5cec3d2",
     },
     "ideogram-v3-fal": {
@@ -436,7 +436,7 @@ MODELS = {
         "base_cost": "6",
         "api_key_env": "FAL_KEY",
         "estimated_seconds": 15,
-        "locked": False,
+        "locked": True,
         "body_sha256": "570dbab5821f7fcc954c50f05517ca10f3e3174c43e2bb9f204bc8010f878d9b",
     },
     "ideogram-v3-text-to-image": {
@@ -450,7 +450,7 @@ MODELS = {
         "base_cost": "0",
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 20,
-        "locked": False,
+        "locked": True,
         "body_sha256": "16d802653977b060f33f0978207d6101450aa325c7667e436850c479b092c158",
     },
     "imagen-4-replicate": {
@@ -478,7 +478,7 @@ MODELS = {
         "base_cost": "7",
         "api_key_env": "FAL_KEY",
         "estimated_seconds": 120,
-        "locked": False,
+        "locked": True,
         "body_sha256": "b8c4e240f38495f57e967dda3ce6e0f22a6e835eaf0a868eba1a11d13b1aeb74",
     },
     "kling-v2-5-turbo-image-to-video": {
@@ -492,7 +492,7 @@ MODELS = {
         "base_cost": "4.2",
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 120,
-        "locked": False,
+        "locked": True,
         "body_sha256": "885247c8a817dab9990533a4c22d00d0fb03b97b3e53412dd42fbd303d05a79f",
     },
     "kling-v2-5-turbo-text-to-video": {
@@ -506,7 +506,7 @@ MODELS = {
         "base_cost": "4.2",
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 120,
-        "locked": False,
+        "locked": True,
         "body_sha256": "efccf7f7a555d13ffe00ba9984306fa9ca88e6ac186b0448c82510e8a5203b57",
     },
     "lyria-2-fal": {
@@ -548,7 +548,7 @@ MODELS = {
         "base_cost": "0.1",
         "api_key_env": "FAL_KEY",
         "estimated_seconds": 15,
-        "locked": False,
+        "locked": True,
         "body_sha256": "411fc173e869701c9ea325546d6e8a9ef15c9e937560f7f69df1758dc99cba3f",
     },
     "qwen3-pro-image-to-image": {
@@ -562,7 +562,7 @@ MODELS = {
         "base_cost": "0",
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 30,
-        "locked": False,
+        "locked": True,
         "body_sha256": "9a3aace6385f500f7df6b33d48f873c6f6a6e08742718d9b4bdc921ac9985155",
     },
     "recraft-crisp-upscale": {
@@ -632,7 +632,7 @@ MODELS = {
         "base_cost": "4.896",
         "api_key_env": "FAL_KEY",
         "estimated_seconds": 60,
-        "locked": False,
+        "locked": True,
         "body_sha256": "2388577a2cefc9f30b122657cfc08bebd15e13b783918973d422d057c2b9fd6a",
     },
     "seedance-1-pro-replicate": {
@@ -646,7 +646,7 @@ MODELS = {
         "base_cost": "6",
         "api_key_env": "REPLICATE_API_TOKEN",
         "estimated_seconds": 90,
-        "locked": False,
+        "locked": True,
         "body_sha256": "3e018b4363e72d7a47f37542e91be979c21089a074642d9387a8b1bd2ad2c9ff",
     },
     "seedance-v1-lite": {
@@ -702,7 +702,7 @@ MODELS = {
         "base_cost": "3",
         "api_key_env": "RUNWARE_API_KEY",
         "estimated_seconds": 20,
-        "locked": False,
+        "locked": True,
         "body_sha256": "3e7c7d9151392a4ff7260d4c53721b264a095ed77b58d4ee3a2c68bd3d41b51b",
     },
     "seedream-4-fal": {
@@ -716,7 +716,7 @@ MODELS = {
         "base_cost": "3",
         "api_key_env": "FAL_KEY",
         "estimated_seconds": 20,
-        "locked": False,
+        "locked": True,
         "body_sha256": "cfef43cacaeecc78ecc7152386b6fc1f94aab76676138ce1e7cfa9a8a3f1c964",
     },
     "stable-audio-2-5-fal": {
@@ -730,7 +730,7 @@ MODELS = {
         "base_cost": "20",
         "api_key_env": "FAL_KEY",
         "estimated_seconds": 20,
-        "locked": False,
+        "locked": True,
         "body_sha256": "4ef568163d8e2ae51e12ff55e5e3058e272ef0e7355a57e6ad23c34dd32e1411",
     },
     "topaz-image-upscale": {
@@ -758,7 +758,7 @@ MODELS = {
         "base_cost": "20",
         "api_key_env": "FAL_KEY",
         "estimated_seconds": 120,
-        "locked": False,
+        "locked": True,
         "body_sha256": "a13924cd7ee2ae5c3f91b3c17b108eaea931b9fbabdbde940556548372281192",
     },
     "wan-2-5-fal": {
@@ -772,7 +772,7 @@ MODELS = {
         "base_cost": "15",
         "api_key_env": "FAL_KEY",
         "estimated_seconds": 120,
-        "locked": False,
+        "locked": True,
         "body_sha256": "168fbb83d972df30e7f877098917bd4a31415f26beb6c9b0f2667664a2766df5",
     },
     "wan-2-5-i2v-replicate": {
@@ -800,7 +800,7 @@ MODELS = {
         "base_cost": "0",
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 150,
-        "locked": False,
+        "locked": True,
         "body_sha256": "e194e7d2898d6a0d111cb00ea48d82fd6bfd9b92658ea2339003eb4de44906fd",
     },
     "wan-2-5-text-to-video": {
@@ -814,7 +814,7 @@ MODELS = {
         "base_cost": "0",
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 150,
-        "locked": False,
+        "locked": True,
         "body_sha256": "f33402a527be8ef2cbf295bed976dede5a699ef31bd5c8b69f89f4d098f9c1e2",
     },
 }

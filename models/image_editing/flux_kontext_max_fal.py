@@ -1,9 +1,9 @@
 # modelvault model file v1
 # id: flux-kontext-max-fal
 # record-id: fa2f28ec-1e64-5fc4-a115-b904b6fa8a5d
-# locked: false
-# locked-by: -
-# locked-at: -
+# locked: true
+# locked-by: @lead-engineer
+# locked-at: 2026-12-01T15:50:01Z
 # unlocked-by: -
 # unlocked-at: -
 # unlock-reason: -

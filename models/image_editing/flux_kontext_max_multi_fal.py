@@ -1,9 +1,9 @@
 # modelvault model file v1
 # id: flux-kontext-max-multi-fal
 # record-id: 99c330f8-12d5-529a-9ccc-14d8198114bc
-# locked: false
-# locked-by: -
-# locked-at: -
+# locked: true
+# locked-by: @lead-engineer
+# locked-at: 2026-12-01T15:50:01Z
 # unlocked-by: -
 # unlocked-at: -
 # unlock-reason: -

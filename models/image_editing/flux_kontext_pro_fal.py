@@ -1,9 +1,9 @@
 # modelvault model file v1
 # id: flux-kontext-pro-fal
 # record-id: e963c9c7-296a-540f-9aa7-da8687644124
-# locked: false
-# locked-by: -
-# locked-at: -
+# locked: true
+# locked-by: @lead-engineer
+# locked-at: 2026-12-01T15:50:01Z
 # unlocked-by: -
 # unlocked-at: -
 # unlock-reason: -

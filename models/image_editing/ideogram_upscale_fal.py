@@ -1,9 +1,9 @@
 # modelvault model file v1
 # id: ideogram-upscale-fal
 # record-id: 5e516120-fb2a-58b0-9ec6-21d67c43efb4
-# locked: false
-# locked-by: -
-# locked-at: -
+# locked: true
+# locked-by: @lead-engineer
+# locked-at: 2026-12-01T15:50:01Z
 # unlocked-by: -
 # unlocked-at: -
 # unlock-reason: -

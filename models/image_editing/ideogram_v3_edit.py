@@ -1,9 +1,9 @@
 # modelvault model file v1
 # id: ideogram-v3-edit
 # record-id: 3a455ac7-48eb-5bb0-9069-10272ca40da4
-# locked: false
-# locked-by: -
-# locked-at: -
+# locked: true
+# locked-by: @lead-engineer
+# locked-at: 2026-12-01T15:50:01Z
 # unlocked-by: -
 # unlocked-at: -
 # unlock-reason: -

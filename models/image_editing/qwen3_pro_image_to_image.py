@@ -1,9 +1,9 @@
 # modelvault model file v1
 # id: qwen3-pro-image-to-image
 # record-id: afe6f215-134a-55db-94ce-c78daa85f361
-# locked: false
-# locked-by: -
-# locked-at: -
+# locked: true
+# locked-by: @lead-engineer
+# locked-at: 2026-12-01T15:50:01Z
 # unlocked-by: -
 # unlocked-at: -
 # unlock-reason: -

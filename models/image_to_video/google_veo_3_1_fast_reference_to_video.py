@@ -1,9 +1,9 @@
 # modelvault model file v1
 # id: google-veo-3-1-fast-reference-to-video
 # record-id: b1ff8e09-962f-5ea0-a7b0-7ad111ed31b8
-# locked: false
-# locked-by: -
-# locked-at: -
+# locked: true
+# locked-by: @lead-engineer
+# locked-at: 2026-12-01T15:50:01Z
 # unlocked-by: -
 # unlocked-at: -
 # unlock-reason: -

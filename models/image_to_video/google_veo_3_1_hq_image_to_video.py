@@ -1,9 +1,9 @@
 # modelvault model file v1
 # id: google-veo-3-1-hq-image-to-video
 # record-id: 70365cdb-0835-57ea-b26f-2fbf1e653b38
-# locked: false
-# locked-by: -
-# locked-at: -
+# locked: true
+# locked-by: @lead-engineer
+# locked-at: 2026-12-01T15:50:01Z
 # unlocked-by: -
 # unlocked-at: -
 # unlock-reason: -

@@ -1,9 +1,9 @@
 # modelvault model file v1
 # id: hailuo-02-standard-image-to-video
 # record-id: b28887d3-ea77-577b-b0cb-05acaf1de8d2
-# locked: false
-# locked-by: -
-# locked-at: -
+# locked: true
+# locked-by: @lead-engineer
+# locked-at: 2026-12-01T15:50:01Z
 # unlocked-by: -
 # unlocked-at: -
 # unlock-reason: -

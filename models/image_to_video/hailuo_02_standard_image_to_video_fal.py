@@ -1,9 +1,9 @@
 # modelvault model file v1
 # id: hailuo-02-standard-image-to-video-fal
 # record-id: 551de531-5d35-507e-8c97-eb3d5fecffb7
-# locked: false
-# locked-by: -
-# locked-at: -
+# locked: true
+# locked-by: @lead-engineer
+# locked-at: 2026-12-01T15:50:01Z
 # unlocked-by: -
 # unlocked-at: -
 # unlock-reason: -

@@ -1,9 +1,9 @@
 # modelvault model file v1
 # id: kling-2-5-turbo-pro-image-to-video-fal
 # record-id: ebf46515-7f30-5bd0-806e-46f90021aaeb
-# locked: false
-# locked-by: -
-# locked-at: -
+# locked: true
+# locked-by: @lead-engineer
+# locked-at: 2026-12-01T15:50:01Z
 # unlocked-by: -
 # unlocked-at: -
 # unlock-reason: -

@@ -1,9 +1,9 @@
 # modelvault model file v1
 # id: kling-v2-5-turbo-image-to-video
 # record-id: 74844d7e-dae5-517b-93ce-514a73663371
-# locked: false
-# locked-by: -
-# locked-at: -
+# locked: true
+# locked-by: @lead-engineer
+# locked-at: 2026-12-01T15:50:01Z
 # unlocked-by: -
 # unlocked-at: -
 # unlock-reason: -

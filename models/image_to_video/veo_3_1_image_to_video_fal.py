@@ -1,9 +1,9 @@
 # modelvault model file v1
 # id: veo-3-1-image-to-video-fal
 # record-id: f1f814e2-c275-5922-8e60-7f17a13a7e4e
-# locked: false
-# locked-by: -
-# locked-at: -
+# locked: true
+# locked-by: @lead-engineer
+# locked-at: 2026-12-01T15:50:01Z
 # unlocked-by: -
 # unlocked-at: -
 # unlock-reason: -

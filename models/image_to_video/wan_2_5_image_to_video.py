@@ -1,9 +1,9 @@
 # modelvault model file v1
 # id: wan-2-5-image-to-video
 # record-id: 856f9de1-4d05-52d8-8386-39560451014f
-# locked: false
-# locked-by: -
-# locked-at: -
+# locked: true
+# locked-by: @lead-engineer
+# locked-at: 2026-12-01T15:50:01Z
 # unlocked-by: -
 # unlocked-at: -
 # unlock-reason: -

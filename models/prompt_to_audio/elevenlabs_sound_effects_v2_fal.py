@@ -1,9 +1,9 @@
 # modelvault model file v1
 # id: elevenlabs-sound-effects-v2-fal
 # record-id: 6f2692bf-bb12-5e7b-b857-e98ca05027e7
-# locked: false
-# locked-by: -
-# locked-at: -
+# locked: true
+# locked-by: @lead-engineer
+# locked-at: 2026-12-01T15:50:01Z
 # unlocked-by: -
 # unlocked-at: -
 # unlock-reason: -

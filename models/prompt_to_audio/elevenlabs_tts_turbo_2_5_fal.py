@@ -1,9 +1,9 @@
 # modelvault model file v1
 # id: elevenlabs-tts-turbo-2-5-fal
 # record-id: fe4cdd6f-6435-5ce2-8d81-e64c0239fc82
-# locked: false
-# locked-by: -
-# locked-at: -
+# locked: true
+# locked-by: @lead-engineer
+# locked-at: 2026-12-01T15:50:01Z
 # unlocked-by: -
 # unlocked-at: -
 # unlock-reason: -

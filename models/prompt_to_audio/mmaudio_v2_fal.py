@@ -1,9 +1,9 @@
 # modelvault model file v1
 # id: mmaudio-v2-fal
 # record-id: d0160af5-29dd-52be-a5ae-ca0340adb988
-# locked: false
-# locked-by: -
-# locked-at: -
+# locked: true
+# locked-by: @lead-engineer
+# locked-at: 2026-12-01T15:50:01Z
 # unlocked-by: -
 # unlocked-at: -
 # unlock-reason: -

@@ -1,9 +1,9 @@
 # modelvault model file v1
 # id: stable-audio-2-5-fal
 # record-id: 6af484d3-d024-5b51-9341-bbf0ec45ceca
-# locked: false
-# locked-by: -
-# locked-at: -
+# locked: true
+# locked-by: @lead-engineer
+# locked-at: 2026-12-01T15:50:01Z
 # unlocked-by: -
 # unlocked-at: -
 # unlock-reason: -

@@ -1,9 +1,9 @@
 # modelvault model file v1
 # id: flux-1-1-pro-fal
 # record-id: 14f3cfc4-2100-5426-9a50-c882f6f920f5
-# locked: false
-# locked-by: -
-# locked-at: -
+# locked: true
+# locked-by: @lead-engineer
+# locked-at: 2026-12-01T15:50:01Z
 # unlocked-by: -
 # unlocked-at: -
 # unlock-reason: -

@@ -1,9 +1,9 @@
 # modelvault model file v1
 # id: flux-1-dev-fal
 # record-id: ec94a70c-295e-5f07-b36b-8f6104b820d9
-# locked: false
-# locked-by: -
-# locked-at: -
+# locked: true
+# locked-by: @lead-engineer
+# locked-at: 2026-12-01T15:50:01Z
 # unlocked-by: -
 # unlocked-at: -
 # unlock-reason: -

@@ -1,9 +1,9 @@
 # modelvault model file v1
 # id: flux-1-kontext-pro-runware
 # record-id: bec74880-44b7-51ba-9f46-a406a034480b
-# locked: false
-# locked-by: -
-# locked-at: -
+# locked: true
+# locked-by: @lead-engineer
+# locked-at: 2026-12-01T15:50:01Z
 # unlocked-by: -
 # unlocked-at: -
 # unlock-reason: -

@@ -1,9 +1,9 @@
 # modelvault model file v1
 # id: flux-dev-replicate
 # record-id: 6ca12de5-733a-511b-8754-a6eb1804a585
-# locked: false
-# locked-by: -
-# locked-at: -
+# locked: true
+# locked-by: @lead-engineer
+# locked-at: 2026-12-01T15:50:01Z
 # unlocked-by: -
 # unlocked-at: -
 # unlock-reason: -

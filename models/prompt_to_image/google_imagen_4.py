@@ -1,9 +1,9 @@
 # modelvault model file v1
 # id: google-imagen-4
 # record-id: f2624142-e23a-5476-9dbc-195fd0e2cd8d
-# locked: false
-# locked-by: -
-# locked-at: -
+# locked: true
+# locked-by: @lead-engineer
+# locked-at: 2026-12-01T15:50:01Z
 # unlocked-by: -
 # unlocked-at: -
 # unlock-reason: -

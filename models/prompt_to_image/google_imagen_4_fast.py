@@ -1,9 +1,9 @@
 # modelvault model file v1
 # id: google-imagen-4-fast
 # record-id: dfc92a07-7bad-5a84-bcf1-5a597f8e7a56
-# locked: false
-# locked-by: -
-# locked-at: -
+# locked: true
+# locked-by: @lead-engineer
+# locked-at: 2026-12-01T15:50:01Z
 # unlocked-by: -
 # unlocked-at: -
 # unlock-reason: -

@@ -1,9 +1,9 @@
 # modelvault model file v1
 # id: ideogram-v3-fal
 # record-id: b54cba0b-2e1c-5b3e-8349-72f0176dbda8
-# locked: false
-# locked-by: -
-# locked-at: -
+# locked: true
+# locked-by: @lead-engineer
+# locked-at: 2026-12-01T15:50:01Z
 # unlocked-by: -
 # unlocked-at: -
 # unlock-reason: -

@@ -1,9 +1,9 @@
 # modelvault model file v1
 # id: ideogram-v3-text-to-image
 # record-id: ba954077-41bd-55f2-9928-f739371e97e7
-# locked: false
-# locked-by: -
-# locked-at: -
+# locked: true
+# locked-by: @lead-engineer
+# locked-at: 2026-12-01T15:50:01Z
 # unlocked-by: -
 # unlocked-at: -
 # unlock-reason: -

@@ -1,9 +1,9 @@
 # modelvault model file v1
 # id: seedream-4-0-runware
 # record-id: eac9e4c9-6767-52cf-b84e-1143b0e2ae7c
-# locked: false
-# locked-by: -
-# locked-at: -
+# locked: true
+# locked-by: @lead-engineer
+# locked-at: 2026-12-01T15:50:01Z
 # unlocked-by: -
 # unlocked-at: -
 # unlock-reason: -

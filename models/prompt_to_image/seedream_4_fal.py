@@ -1,9 +1,9 @@
 # modelvault model file v1
 # id: seedream-4-fal
 # record-id: b7bc88a9-2942-5f26-bb93-9e2f2547dbbb
-# locked: false
-# locked-by: -
-# locked-at: -
+# locked: true
+# locked-by: @lead-engineer
+# locked-at: 2026-12-01T15:50:01Z
 # unlocked-by: -
 # unlocked-at: -
 # unlock-reason: -

@@ -1,9 +1,9 @@
 # modelvault model file v1
 # id: google-veo-3-1-fast-runware
 # record-id: 4b4a4fb0-25be-584d-bbf3-dd8f198b98e4
-# locked: false
-# locked-by: -
-# locked-at: -
+# locked: true
+# locked-by: @lead-engineer
+# locked-at: 2026-12-01T15:50:01Z
 # unlocked-by: -
 # unlocked-at: -
 # unlock-reason: -

@@ -1,9 +1,9 @@
 # modelvault model file v1
 # id: kling-v2-5-turbo-text-to-video
 # record-id: 5ee44f9d-3c30-5d6d-972a-28a525e8c227
-# locked: false
-# locked-by: -
-# locked-at: -
+# locked: true
+# locked-by: @lead-engineer
+# locked-at: 2026-12-01T15:50:01Z
 # unlocked-by: -
 # unlocked-at: -
 # unlock-reason: -

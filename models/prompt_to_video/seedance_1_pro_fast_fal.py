@@ -1,9 +1,9 @@
 # modelvault model file v1
 # id: seedance-1-pro-fast-fal
 # record-id: 0333da28-8469-5218-9e32-dbb07a144136
-# locked: false
-# locked-by: -
-# locked-at: -
+# locked: true
+# locked-by: @lead-engineer
+# locked-at: 2026-12-01T15:50:01Z
 # unlocked-by: -
 # unlocked-at: -
 # unlock-reason: -

@@ -1,9 +1,9 @@
 # modelvault model file v1
 # id: seedance-1-pro-replicate
 # record-id: 496facfd-7d73-5bfa-965d-e408b7e3be25
-# locked: false
-# locked-by: -
-# locked-at: -
+# locked: true
+# locked-by: @lead-engineer
+# locked-at: 2026-12-01T15:50:01Z
 # unlocked-by: -
 # unlocked-at: -
 # unlock-reason: -

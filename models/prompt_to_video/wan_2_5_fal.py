@@ -1,9 +1,9 @@
 # modelvault model file v1
 # id: wan-2-5-fal
 # record-id: c82c5302-b3aa-524c-9707-55531796aa8d
-# locked: false
-# locked-by: -
-# locked-at: -
+# locked: true
+# locked-by: @lead-engineer
+# locked-at: 2026-12-01T15:50:01Z
 # unlocked-by: -
 # unlocked-at: -
 # unlock-reason: -

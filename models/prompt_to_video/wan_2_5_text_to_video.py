@@ -1,9 +1,9 @@
 # modelvault model file v1
 # id: wan-2-5-text-to-video
 # record-id: faef7d5f-cad0-5e1b-930d-5154982f1b1b
-# locked: false
-# locked-by: -
-# locked-at: -
+# locked: true
+# locked-by: @lead-engineer
+# locked-at: 2026-12-01T15:50:01Z
 # unlocked-by: -
 # unlocked-at: -
 # unlock-reason: -
