@@ -113,13 +113,37 @@ def _cost_lines(config: Mapping[str, Any], found: Price, width: int) -> list[str
     if found.default is not None:
         headline += " for a run with the defaults"
     lines = _wrap(headline, width, "", "  ")
-    factors = [f"base {cost['base']}"]
+    table = cost.get("table")
+    if table is not None:
+        entries = ", ".join(f"{key} {value}" for key, value in table["prices"].items())
+        factors = [f"price by {' | '.join(table['inputs'])}: {entries}"]
+    else:
+        factors = [f"base {cost['base']}"]
     for param, multipliers in cost["multipliers"].items():
         steps = ", ".join(f"{value} x{m}" for value, m in multipliers.items())
         factors.append(f"x {param} ({steps})")
     factors += [f"x {param} (per unit)" for param in cost["per_unit"]]
+    factors += _per_lines(cost)
     for factor in factors:
         lines += _wrap(factor, width, "  ", "    ")
+    return lines
+
+
+def _per_lines(cost: Mapping[str, Any]) -> list[str]:
+    """The factors that grow with the output or the text."""
+    lines: list[str] = []
+    if cost.get("per_second") is not None:
+        lines.append(f"x seconds of {cost['per_second']} (per second)")
+    rule = cost.get("per_characters")
+    if rule is not None:
+        block = "character" if rule["per"] == 1 else f"{rule['per']:,} characters"
+        started = ", a started block counts whole" if rule.get("round") == "up" else ""
+        lines.append(f"x per {block} of {rule['input']}{started}")
+    rule = cost.get("per_megapixel")
+    if rule is not None:
+        source = rule.get("input") or f"{rule['width']} x {rule['height']}"
+        up = ", rounded up" if rule.get("round") == "up" else ""
+        lines.append(f"x megapixels of {source}{up}")
     return lines
 
 
