@@ -109,6 +109,7 @@ def list_command(group: str | None, as_json: bool) -> None:
                     if found is None or found.default is None
                     else str(found.default),
                     "cheapest_cost": None if found is None else str(found.cheapest),
+                    "cost_unit": None if found is None else found.unit,
                 }
             )
         click.echo(json.dumps(rows, indent=2))
