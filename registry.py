@@ -171,7 +171,7 @@ MODELS = {
         "api_key_env": "FAL_KEY",
         "estimated_seconds": 5,
         "locked": False,
-        "body_sha256": "0a6bc8c5abfeb31915ac6ea6ea61cbe4fef5ec20d446e168779f394f46048e6e",
+        "body_sha256": "0aaaa2360993f196403b5d10bf3cec9e338dcab70b40ca9db60e24d9f7d77ee9",
     },
     "flux-1-schnell-runware": {
         "record_id": "053e51fa-19df-5c8f-8b26-7854650d9e26",
@@ -535,7 +535,7 @@ MODELS = {
         "api_key_env": "REPLICATE_API_TOKEN",
         "estimated_seconds": 10,
         "locked": False,
-        "body_sha256": "3b81423b13d31b2ebe9b540fd77ca8fb8ac299ee53f8a430176b17eb490cce9c",
+        "body_sha256": "e0c736d0b335fdf06adf5a091b2e769302891f669e74c13f1364e91f97bd022d",
     },
     "mmaudio-v2-fal": {
         "record_id": "d0160af5-29dd-52be-a5ae-ca0340adb988",

@@ -3140,7 +3140,28 @@ COSTS = [
     pytest.param("google-veo-3-1-hq", {"prompt": "p"}, "125.00", id="veo-hq"),
     pytest.param("lyria-2-fal", {"prompt": "p"}, "10.00", id="lyria"),
     pytest.param(
-        "minimax-speech-02-turbo-replicate", {"text": "hi"}, "6.00", id="minimax"
+        "minimax-speech-02-turbo-replicate", {"text": "hi"}, "0.01", id="minimax"
+    ),
+    # 6 credits per 1,000 characters, exact: 2,500 -> 15, 1,001 -> 6.006 -> 6.01
+    pytest.param(
+        "minimax-speech-02-turbo-replicate",
+        {"text": "a" * 2500},
+        "15.00",
+        id="minimax-2500-characters",
+    ),
+    pytest.param(
+        "minimax-speech-02-turbo-replicate",
+        {"text": "a" * 1001},
+        "6.01",
+        id="minimax-1001-characters",
+    ),
+    # FLUX schnell on fal: 0.3 per megapixel rounded up, per image; a custom
+    # 1600 x 1200 is 1.92 MP -> 2 -> 0.6; x3 images -> 1.8
+    pytest.param(
+        "flux-1-schnell-fal",
+        {"prompt": "p", "image_size": {"width": 1600, "height": 1200}, "num_images": 3},
+        "1.80",
+        id="flux-fal-custom-size-three-images",
     ),
     pytest.param("recraft-crisp-upscale", {"image": IMG}, "0.25", id="crisp"),
     pytest.param("recraft-crisp-upscale-fal", {"image_url": IMG}, "0.40", id="c-fal"),
