@@ -86,7 +86,7 @@ MODELS = {
         "base_cost": "6",
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 20,
-        "locked": True,
+        "locked": False,
         "body_sha256": "0ebd819546be015b6761da863547946cf87e3002a9b4f39657a47d1613867750",
     },
     "elevenlabs-tts-turbo-2-5": {
@@ -100,7 +100,7 @@ MODELS = {
         "base_cost": "3",
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 15,
-        "locked": True,
+        "locked": False,
         "body_sha256": "c64b085cac6c266c3d869b01522f5fac609bd4a78283d205d2a176a91f80841d",
     },
     "elevenlabs-tts-turbo-2-5-fal": {

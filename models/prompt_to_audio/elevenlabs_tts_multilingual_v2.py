@@ -1,12 +1,12 @@
 # modelvault model file v1
 # id: elevenlabs-tts-multilingual-v2
 # record-id: 9a0dbde4-943a-5f69-9dc5-6c170cca79c6
-# locked: true
+# locked: false
 # locked-by: @lead-engineer
 # locked-at: 2026-12-01T15:30:32Z
 # unlocked-by: @lead-engineer
-# unlocked-at: 2026-12-01T15:30:10Z
-# unlock-reason: "template v5 fix: the async fallback poller stopped at once instead of waiting for the callback"
+# unlocked-at: 2026-12-01T15:52:19Z
+# unlock-reason: "price per 1,000 characters of text instead of a flat placeholder (issue 13)"
 # body-sha256: 0ebd819546be015b6761da863547946cf87e3002a9b4f39657a47d1613867750
 # generated-by: generator 0.1.0, template kie_jobs v5
 

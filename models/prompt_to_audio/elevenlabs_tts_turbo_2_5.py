@@ -1,12 +1,12 @@
 # modelvault model file v1
 # id: elevenlabs-tts-turbo-2-5
 # record-id: b3047529-98b5-53bc-9b32-ffdc13c14a8b
-# locked: true
+# locked: false
 # locked-by: @lead-engineer
 # locked-at: 2026-12-01T15:30:32Z
 # unlocked-by: @lead-engineer
-# unlocked-at: 2026-12-01T15:30:10Z
-# unlock-reason: "template v5 fix: the async fallback poller stopped at once instead of waiting for the callback"
+# unlocked-at: 2026-12-01T15:52:19Z
+# unlock-reason: "price per 1,000 characters of text instead of a flat placeholder (issue 13)"
 # body-sha256: c64b085cac6c266c3d869b01522f5fac609bd4a78283d205d2a176a91f80841d
 # generated-by: generator 0.1.0, template kie_jobs v5
 
