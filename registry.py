@@ -87,7 +87,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 20,
         "locked": False,
-        "body_sha256": "0ebd819546be015b6761da863547946cf87e3002a9b4f39657a47d1613867750",
+        "body_sha256": "2d9b9788e07c354b8156989f06545fad552748f4e62e94fd698436dda672416f",
     },
     "elevenlabs-tts-turbo-2-5": {
         "record_id": "b3047529-98b5-53bc-9b32-ffdc13c14a8b",
@@ -101,7 +101,7 @@ MODELS = {
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 15,
         "locked": False,
-        "body_sha256": "c64b085cac6c266c3d869b01522f5fac609bd4a78283d205d2a176a91f80841d",
+        "body_sha256": "d5b14b2db04002c942cc029373a36875139b0398902cda8141fc2d7c453c0d5c",
     },
     "elevenlabs-tts-turbo-2-5-fal": {
         "record_id": "fe4cdd6f-6435-5ce2-8d81-e64c0239fc82",

@@ -3113,15 +3113,19 @@ def test_payload_does_not_alias_the_frozen_constants() -> None:
 # --- calculate_cost: Decimal credits, half-up to 2 decimals ------------------------
 
 COSTS = [
-    # flat prices: base only, whatever the inputs
-    pytest.param("elevenlabs-tts-multilingual-v2", {"text": "hi"}, "6.00", id="el-v2"),
+    # ElevenLabs on kie: 6 (Multilingual) / 3 (Turbo) per 1,000 characters, exact
+    pytest.param("elevenlabs-tts-multilingual-v2", {"text": "hi"}, "0.01", id="el-v2"),
     pytest.param(
         "elevenlabs-tts-multilingual-v2",
         {"text": "x" * 5000, "voice": VOICE_ARABELLA, "speed": 1.2},
-        "6.00",
-        id="el-v2-long-text-same-price",
+        "30.00",
+        id="el-v2-5000-characters",
     ),
-    pytest.param("elevenlabs-tts-turbo-2-5", {"text": "hi"}, "3.00", id="el-turbo"),
+    pytest.param("elevenlabs-tts-turbo-2-5", {"text": "hi"}, "0.01", id="el-turbo"),
+    pytest.param(
+        "elevenlabs-tts-turbo-2-5", {"text": "y" * 1500}, "4.50", id="el-turbo-1500"
+    ),
+    # flat prices: base only, whatever the inputs
     pytest.param(
         "google-veo-3-1-fast", {"prompt": "p"}, "30.00", id="veo-fast-default"
     ),
