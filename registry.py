@@ -86,7 +86,7 @@ MODELS = {
         "base_cost": "6",
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 20,
-        "locked": False,
+        "locked": True,
         "body_sha256": "2d9b9788e07c354b8156989f06545fad552748f4e62e94fd698436dda672416f",
     },
     "elevenlabs-tts-turbo-2-5": {
@@ -100,7 +100,7 @@ MODELS = {
         "base_cost": "3",
         "api_key_env": "KIE_API_KEY",
         "estimated_seconds": 15,
-        "locked": False,
+        "locked": True,
         "body_sha256": "d5b14b2db04002c942cc029373a36875139b0398902cda8141fc2d7c453c0d5c",
     },
     "elevenlabs-tts-turbo-2-5-fal": {

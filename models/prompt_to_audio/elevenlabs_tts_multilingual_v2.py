@@ -1,9 +1,9 @@
 # modelvault model file v1
 # id: elevenlabs-tts-multilingual-v2
 # record-id: 9a0dbde4-943a-5f69-9dc5-6c170cca79c6
-# locked: false
+# locked: true
 # locked-by: @lead-engineer
-# locked-at: 2026-12-01T15:30:32Z
+# locked-at: 2026-12-01T15:52:41Z
 # unlocked-by: @lead-engineer
 # unlocked-at: 2026-12-01T15:52:19Z
 # unlock-reason: "price per 1,000 characters of text instead of a flat placeholder (issue 13)"

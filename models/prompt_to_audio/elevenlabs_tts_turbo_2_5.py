@@ -1,9 +1,9 @@
 # modelvault model file v1
 # id: elevenlabs-tts-turbo-2-5
 # record-id: b3047529-98b5-53bc-9b32-ffdc13c14a8b
-# locked: false
+# locked: true
 # locked-by: @lead-engineer
-# locked-at: 2026-12-01T15:30:32Z
+# locked-at: 2026-12-01T15:52:41Z
 # unlocked-by: @lead-engineer
 # unlocked-at: 2026-12-01T15:52:19Z
 # unlock-reason: "price per 1,000 characters of text instead of a flat placeholder (issue 13)"
