@@ -528,6 +528,9 @@ def test_fal_stale_and_forged(receiver: Receiver, client: httpx.Client) -> None:
     with make_fake("fal_queue", fal_user_id="user-7") as fake:
         submit(client, fake, receiver.url())
         first = receiver.wait(1)[0]
+        # the fake records a delivery once its answer is back: wait for that
+        # before re-sending it (the receiver may see it a moment earlier)
+        fake.wait_for_deliveries(1)
         keys = jwk_keys(client, fake)
         old = int(time.time()) - 3600
         fake.redeliver(0, timestamp=old)
