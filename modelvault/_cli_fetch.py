@@ -64,5 +64,12 @@ def fetch(
     except ModelVaultError as exc:
         fail(exc)
     click.echo("\n".join([f"generation {record.id}", *copy_lines(record)]))
+    error = (record.output_copy or {}).get("error") or {}
+    if error.get("kind") == "refused_address" and not allow_private:
+        click.echo(
+            "hint: the output is on a private or loopback address; if that host "
+            "is yours and trusted, run again with --allow-private",
+            err=True,
+        )
     if record.output_state is not None and record.output_state.value != "stored":
         raise SystemExit(1)
