@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from generator.pricing_checks import (
     constraint_problems,
+    enum_values,
     gap_problems,
     pricing_problems,
 )
@@ -48,11 +49,8 @@ def _multiplier_problems(
         if field is None:
             out.append((path, f"no input named {param!r}; use one of {sorted(inputs)}"))
             continue
-        if field.type == "boolean":
-            allowed = ["false", "true"]
-        elif field.enum is not None:
-            allowed = [enum_key(v) for v in field.enum]
-        else:
+        allowed = enum_values(field)
+        if allowed is None:
             out.append(
                 (
                     path,

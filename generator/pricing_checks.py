@@ -40,16 +40,24 @@ def resolve(inputs: Mapping[str, InputSpec], path: str) -> InputSpec | None:
     return (field.fields or {}).get(rest)
 
 
-def _values(field: InputSpec) -> list[str] | None:
+def enum_values(field: InputSpec) -> list[str] | None:
+    """The keys of an input's fixed set of values (a boolean's or an enum's),
+    as cost tables write them; None when it has none."""
     from generator.cross_checks import enum_key  # noqa: PLC0415 - import cycle
 
     if field.type == "boolean":
         return ["false", "true"]
     if field.enum is not None:
         return [enum_key(v) for v in field.enum]
-    if field.type == "object" and field.presets:
-        return list(field.presets)
     return None
+
+
+def _values(field: InputSpec) -> list[str] | None:
+    """enum_values, or an object input's preset names."""
+    values = enum_values(field)
+    if values is None and field.type == "object" and field.presets:
+        return list(field.presets)
+    return values
 
 
 def _priced(inputs: Mapping[str, InputSpec], name: str, path: str) -> list[Problem]:

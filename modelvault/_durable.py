@@ -28,6 +28,7 @@ from modelvault.errors import (
     GenerationConflictError,
     ModelVaultError,
     OutputCopyError,
+    StoreError,
 )
 from modelvault.store import Generation, GenerationStatus, GenerationStore, OutputState
 
@@ -153,6 +154,20 @@ def copy_pending(
     return done
 
 
+def copy_if_wanted(
+    store: GenerationStore, record: Generation, outputs: Outputs | None
+) -> Generation:
+    """`record` after copying its outputs, if it asks for that. A store error
+    while recording the copy leaves it "copying": it goes stale and a worker
+    copies it again, so the caller still gets the completed record."""
+    if outputs is None or not wants_copy(record):
+        return record
+    try:
+        return copy_generation(store, record, outputs)
+    except StoreError:
+        return record
+
+
 def copier(store: GenerationStore, outputs: Outputs) -> Callable[[Generation], None]:
     """An `on_finished` for modelvault.webhooks: copy a record a callback
     completed (claimed as a compare-and-set, so a worker doing the same copy
@@ -160,8 +175,7 @@ def copier(store: GenerationStore, outputs: Outputs) -> Callable[[Generation], N
     workers' retry; nothing is raised."""
 
     def copy_finished(record: Generation) -> None:
-        if wants_copy(record):
-            with contextlib.suppress(ModelVaultError):
-                copy_generation(store, record, outputs)
+        with contextlib.suppress(ModelVaultError):
+            copy_if_wanted(store, record, outputs)
 
     return copy_finished

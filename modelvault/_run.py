@@ -24,9 +24,8 @@ import httpx
 from modelvault._api import get
 from modelvault._callbacks import CallbackConfigError, new_callback, supports_callbacks
 from modelvault._durable import (
-    Outputs,
     OutputsSetting,
-    copy_generation,
+    copy_if_wanted,
     outputs_from,
     wants_copy,
 )
@@ -280,7 +279,7 @@ def run(
             )
     finally:
         release(session, generation_id)
-    return copied(store, stored(store, generation_id), durable)
+    return copy_if_wanted(store, stored(store, generation_id), durable)
 
 
 async def run_async(
@@ -336,22 +335,8 @@ async def run_async(
             await asyncio.to_thread(release, session, generation_id)
     record = await asyncio.to_thread(stored, store, generation_id)
     if durable is None or not wants_copy(record):
-        return record
-    return await asyncio.to_thread(copied, store, record, durable)
-
-
-def copied(
-    store: GenerationStore, record: Generation, durable: Outputs | None
-) -> Generation:
-    """`record` after copying its outputs, if it asks for that. A store error
-    while recording the copy leaves it "copying": it goes stale and a worker
-    copies it again, so the run still returns its completed record."""
-    if durable is None or not wants_copy(record):
-        return record
-    try:
-        return copy_generation(store, record, durable)
-    except StoreError:
-        return record
+        return record  # nothing to copy: no thread hop
+    return await asyncio.to_thread(copy_if_wanted, store, record, durable)
 
 
 def status(generation_id: str, *, store: GenerationStore | None = None) -> Generation:
